@@ -26,10 +26,16 @@ export interface MetricPoint {
 export interface StepResult {
   artifacts: { [output: string]: ArtifactRef };
   metrics: MetricPoint[];
+  /** Checkpoints written during the step (recorded in the run database at the end when the worker
+   *  could not record them as they were written). */
+  checkpoints?: { step: number; artifact: ArtifactRef }[];
 }
 
 /** Heartbeat details of long steps; `checkpoint` lets a retry resume from it. */
 export interface StepProgress {
+  /** Plan step id (set by the step runner). */
+  stepId?: string;
+  attempt?: number;
   percent?: number;
   message?: string;
   /** Training step reached. */
@@ -43,10 +49,16 @@ export interface StepInput {
   runId: string;
   executionId: string;
   step: PlanStep;
-  /** `with` with every reference replaced: OutputRef -> ArtifactRef, templates -> strings. */
+  /** `with` with every OutputRef replaced by its ArtifactRef. Strings may still hold
+   *  `${{ steps.<id>.outputs.<name> }}` templates: the activity substitutes absolute paths from `refs`. */
   with: { [key: string]: PlanValue | ArtifactRef };
-  /** A checkpoint to continue from (a previous attempt or a resumed run). */
-  resumeFrom?: ArtifactRef;
+  /** Every step output this step references, by `steps.<id>.outputs.<name>`. */
+  refs: { [expr: string]: ArtifactRef };
+  /** Attempt number (1-based) of this activity execution. */
+  attempt?: number;
+  /** Workspace-relative folder for this step's checkpoints, keyed by its cache key: a retry, another
+   *  worker or a resumed run with the same cache key finds the newest valid checkpoint there. */
+  checkpointDir: string;
 }
 
 export type StepState = "pending" | "running" | "succeeded" | "cached" | "failed" | "skipped" | "cancelled";

@@ -1,0 +1,21 @@
+// Spec -> plan for the commands that run things; schema/semantic errors become one CliError
+// listing every located error.
+import { compileText, formatError, loadAndCompile, type SpecError } from "../pipelines/index.ts";
+import type { Plan } from "../pipelines/plan.ts";
+import { CliError } from "./errors.ts";
+
+function fail(file: string, errors: SpecError[]): never {
+  throw new CliError(`${errors.map(formatError).join("\n")}\n${errors.length} error(s) in ${file}; nothing was run`);
+}
+
+export function compileFile(file: string, set: string[] = []): { plan: Plan; specText: string } {
+  const r = loadAndCompile(file, { set });
+  if (!r.ok) fail(file, r.errors);
+  return { plan: r.plan, specText: r.specText };
+}
+
+export function compileStored(specText: string, file: string, set: string[]) {
+  const r = compileText(specText, file, { set });
+  if (!r.ok) fail(file, r.errors);
+  return { plan: r.plan, specText: r.specText };
+}

@@ -1,0 +1,58 @@
+// Live progress of a run on stderr: a line per step state change, and for long steps a
+// progress line (percent, training step, ETA from the observed rate) refreshed while they run.
+import type { WorkflowHandle } from "@temporalio/client";
+import type { StepProgress } from "../activities/types.ts";
+import { snapshot } from "../engine/submit.ts";
+import type { RunStatus } from "../workflows/run-pipeline.ts";
+import { duration } from "./render.ts";
+
+const POLL_MS = 1000;
+const PROGRESS_EVERY_MS = 5000;
+const MARK: Record<string, string> = { succeeded: "ok", cached: "cached", failed: "FAILED", skipped: "skipped", cancelled: "cancelled", running: "running" };
+
+export function follow(handle: WorkflowHandle, out: (line: string) => void): () => Promise<void> {
+  const seen = new Map<string, string>();
+  const firstSeen = new Map<string, { at: number; percent: number }>();
+  let lastProgressLine = 0;
+  let stopped = false;
+
+  const tick = async () => {
+    let snap: { status: RunStatus; live: Map<string, StepProgress> };
+    try {
+      snap = await snapshot(handle);
+    } catch {
+      return; // the workflow may not have started its first task yet
+    }
+    for (const s of snap.status.steps) {
+      if (seen.get(s.id) === s.status || s.status === "pending") continue;
+      seen.set(s.id, s.status);
+      const took = s.finishedAt && s.startedAt ? ` (${duration(s.finishedAt - s.startedAt)})` : "";
+      const err = s.status === "failed" && s.error ? `: ${s.error}` : "";
+      out(`  ${(MARK[s.status] ?? s.status).padEnd(9)} ${s.id}${took}${err}`);
+    }
+    if (Date.now() - lastProgressLine < PROGRESS_EVERY_MS) return;
+    lastProgressLine = Date.now();
+    for (const [id, p] of snap.live) {
+      if (p.percent === undefined) continue;
+      const base = firstSeen.get(id) ?? { at: Date.now(), percent: p.percent };
+      firstSeen.set(id, base);
+      const rate = (p.percent - base.percent) / (Date.now() - base.at);
+      const eta = rate > 0 ? duration((100 - p.percent) / rate) : "?";
+      const stepInfo = p.step !== undefined && p.totalSteps ? ` step ${p.step}/${p.totalSteps}` : "";
+      const msg = p.message ? ` ${p.message}` : "";
+      out(`  ...       ${id}: ${p.percent.toFixed(0)}%${stepInfo} ETA ${eta}${msg}`);
+    }
+  };
+
+  const loop = (async () => {
+    while (!stopped) {
+      await tick();
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  })();
+  // Stop before the workers go: a query on a finished workflow needs a worker to answer it.
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}

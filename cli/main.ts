@@ -1,0 +1,60 @@
+// mmada: the command-line entry. Every user-facing failure ends as one `error: ...` line and
+// exit code 1; MMADA_DEBUG=1 shows stack traces.
+import { CliError } from "./errors.ts";
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
+  validate: { summary: "check a spec; every error with file:line:col", load: async () => (await import("./commands/validate.ts")).validateCommand },
+  plan: { summary: "show the DAG and what would run or be reused", load: async () => (await import("./commands/plan.ts")).planCommand },
+  run: { summary: "run a pipeline (embedded Temporal unless TEMPORAL_ADDRESS)", load: async () => (await import("./commands/run.ts")).runCommand },
+  resume: { summary: "rerun a failed run, reusing every unchanged step", load: async () => (await import("./commands/run.ts")).resumeCommand },
+  runs: { summary: "list runs", load: async () => (await import("./commands/inspect.ts")).runsCommand },
+  status: { summary: "one run's steps, states and metrics", load: async () => (await import("./commands/inspect.ts")).statusCommand },
+  compare: { summary: "params, final metrics and step states of runs side by side", load: async () => (await import("./commands/inspect.ts")).compareCommand },
+  lineage: { summary: "what produced a run's or an artifact's data, and what used it", load: async () => (await import("./commands/inspect.ts")).lineageCommand },
+  server: { summary: "start/stop/status of the embedded Temporal dev server", load: async () => (await import("./commands/server.ts")).serverCommand },
+  worker: { summary: "run a worker for step queues (and the run database)", load: async () => (await import("./commands/server.ts")).workerCommand },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    "usage: mmada <command> [options]   (mmada <command> --help for its options)",
+    "",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "environment: MMADA_HOME (workspace, default ./.mmada), TEMPORAL_ADDRESS (use a cluster), MMADA_BACKEND (auto|tensorflow|wasm|cpu)",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const close = Object.keys(COMMANDS).find((c) => c.startsWith(name.slice(0, 3)));
+    throw new CliError(`unknown command '${name}'${close ? ` (did you mean '${close}'?)` : ""}; \`mmada --help\` lists them`);
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    // parse() prints usage on unknown options; for --help show it explicitly
+    try {
+      await (await command.load())(["--__help__"]);
+    } catch (err) {
+      process.stdout.write(`${(err as Error).message.split("\n").slice(-1)[0]}\n`);
+    }
+    return 0;
+  }
+  return (await command.load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (process.env.MMADA_DEBUG) console.error(err);
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${msg.includes("\n") && err instanceof CliError ? msg.replace(/\n([^\n]*)$/, "\nerror: $1") : `error: ${msg}`}\n`);
+    process.exit(err instanceof CliError ? err.exitCode : 1);
+  },
+);

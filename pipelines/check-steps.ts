@@ -1,0 +1,97 @@
+// Stage 3c, check each step against its kind: `with` against the kind's schema (per matrix
+// branch, after substitution), declared outputs, paths that must stay inside their root, input
+// files that must exist, and references to outputs that do not exist or have the wrong kind.
+import type { StepKindInfo, WithObject } from "../activities/kinds.ts";
+import type { StepInfo } from "./analyze.ts";
+import { forEachString, sitePos } from "./analyze.ts";
+import { didYouMean } from "./did-you-mean.ts";
+import { dedupeErrors, specError } from "./errors.ts";
+import type { SpecError } from "./errors.ts";
+import { valuePos } from "./load.ts";
+import type { DataPath, LoadedSpec } from "./load.ts";
+import { validateWith } from "./validate.ts";
+
+/** A path is unsafe when absolute (or home-relative) or when its `..` parts climb above the root. */
+export function escapesRoot(p: string): boolean {
+  if (/^([/\\~]|[A-Za-z]:[/\\]?)/.test(p)) return true;
+  let depth = 0;
+  for (const part of p.split(/[/\\]+/)) {
+    if (part === "..") depth -= 1;
+    else if (part !== "." && part !== "") depth += 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+export interface BranchWith {
+  /** The branch's `with`, params and matrix substituted, step output expressions verbatim. */
+  with: WithObject;
+}
+
+/** Validates every branch of a step; returns its declared outputs (from the first valid branch),
+ *  or undefined when `with` is invalid (then references to its outputs are not checked). */
+export function checkStepBranches(
+  spec: LoadedSpec,
+  info: StepInfo,
+  kind: StepKindInfo,
+  branches: BranchWith[],
+  fileExists: ((path: string) => boolean) | undefined,
+): { outputs?: { [name: string]: string }; errors: SpecError[] } {
+  const base: DataPath = ["steps", info.id, "with"];
+  const errors: SpecError[] = [];
+  let outputs: { [name: string]: string } | undefined;
+  let allValid = true;
+  for (const b of branches) {
+    const schemaErrors = validateWith(kind.schema, b.with, spec, base);
+    errors.push(...schemaErrors);
+    if (schemaErrors.length) {
+      allValid = false;
+      continue;
+    }
+    outputs ??= kind.outputs(b.with);
+    for (const use of kind.outputPaths?.(b.with) ?? []) {
+      if (escapesRoot(use.path)) {
+        errors.push(specError("E_PATH_ESCAPE", `output path '${use.path}' of step '${info.id}' must stay inside $MMADA_OUT`, spec.file, valuePos(spec, [...base, ...use.at]), "use a relative path without '..'"));
+      }
+    }
+    for (const field of Object.keys(kind.inputs)) {
+      forEachString(b.with[field], [...base, field], (s, path) => {
+        if (s.includes("${{")) return; // a step output, resolved at run time
+        if (escapesRoot(s)) {
+          errors.push(specError("E_PATH_ESCAPE", `input file '${s}' of step '${info.id}' must be a path inside the project`, spec.file, valuePos(spec, path), "use a path relative to the project root, without '..'"));
+        } else if (fileExists && !fileExists(s)) {
+          errors.push(specError("E_FILE_NOT_FOUND", `input file '${s}' of step '${info.id}' does not exist`, spec.file, valuePos(spec, path), "paths are relative to the project root; create the file or fix the path"));
+        }
+      });
+    }
+  }
+  return { outputs: allValid ? outputs : undefined, errors: dedupeErrors(errors) };
+}
+
+/** E_UNKNOWN_OUTPUT and E_KIND_MISMATCH for every `${{ steps.x.outputs.y }}`. Steps whose outputs
+ *  are unknown (invalid `with`, unknown kind) are skipped: their own errors are already reported. */
+export function checkRefs(
+  spec: LoadedSpec,
+  steps: Map<string, StepInfo>,
+  outputsOf: Map<string, { [name: string]: string }>,
+): SpecError[] {
+  const errors: SpecError[] = [];
+  for (const info of steps.values()) {
+    for (const ref of info.refs) {
+      const outs = outputsOf.get(ref.step);
+      if (!outs) continue;
+      const names = Object.keys(outs);
+      const actual = outs[ref.output];
+      if (actual === undefined) {
+        const hint = didYouMean(ref.output, names) ?? (names.length ? `outputs of '${ref.step}': ${names.join(", ")}` : `step '${ref.step}' declares no outputs`);
+        errors.push(specError("E_UNKNOWN_OUTPUT", `step '${ref.step}' has no output '${ref.output}'`, spec.file, sitePos(spec, ref), hint));
+        continue;
+      }
+      const expected = info.kind?.inputs[ref.field];
+      if (expected !== undefined && expected !== "any" && expected !== actual) {
+        errors.push(specError("E_KIND_MISMATCH", `'${ref.field}' of step '${info.id}' expects a ${expected}, but '${ref.step}.${ref.output}' is a ${actual}`, spec.file, sitePos(spec, ref), `give it an output of kind ${expected}`));
+      }
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,153 @@
+// The staged compiler: load -> validate -> resolve -> compile -> Plan. Each stage returns errors
+// as data; all errors of a stage are collected, and a stage is skipped only when earlier errors
+// make it meaningless (bad YAML, a spec that fails its schema, a dependency cycle).
+import { createHash } from "node:crypto";
+import { stepKinds } from "../activities/kinds.ts";
+import type { StepKindInfo, WithObject } from "../activities/kinds.ts";
+import { analyzeSteps } from "./analyze.ts";
+import type { StepInfo } from "./analyze.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import { checkRefs, checkStepBranches } from "./check-steps.ts";
+import { dedupeErrors, sortErrors, specError } from "./errors.ts";
+import type { SpecError } from "./errors.ts";
+import { findCycles, topoOrder } from "./graph.ts";
+import { loadSpec } from "./load.ts";
+import type { LoadedSpec } from "./load.ts";
+import { branchId, combinations, matrixDomain, restrict, stepKeys } from "./matrix.ts";
+import type { Combo, MatrixDomain } from "./matrix.ts";
+import { checkParamDefaults, resolveParams } from "./params.ts";
+import type { ParamValues } from "./params.ts";
+import type { OutputRef, Plan, PlanStep, PlanValue } from "./plan.ts";
+import { DEFAULT_CONCURRENCY, resolveSettings, resolveValue } from "./resolve.ts";
+import type { RawSpec, Scalar } from "./spec-types.ts";
+import { templateText } from "./template.ts";
+import { validateSpec } from "./validate.ts";
+
+export interface CompileOptions {
+  /** `--set name=value` overrides, coerced to each param's type. */
+  set?: string[];
+  /** Typed param values (e.g. a resumed run's stored params); applied after `set`. */
+  params?: { [name: string]: Scalar };
+  /** The step-kind registry (default: activities/kinds.ts). */
+  kinds?: Record<string, StepKindInfo>;
+  /** Checks that project input files exist (paths relative to the project root); skipped if absent. */
+  fileExists?: (path: string) => boolean;
+  /** Recorded as plan.specPath (default: `file`). */
+  specPath?: string;
+}
+
+export type CompileResult = { ok: true; plan: Plan; specText: string } | { ok: false; errors: SpecError[] };
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function fail(errors: SpecError[]): CompileResult {
+  return { ok: false, errors: sortErrors(dedupeErrors(errors)) };
+}
+
+export function compileText(text: string, file: string, opts: CompileOptions = {}): CompileResult {
+  const loaded = loadSpec(text, file);
+  if (!loaded.spec) return fail(loaded.errors);
+  const spec = loaded.spec;
+  const schemaErrors = validateSpec(spec);
+  if (schemaErrors.length) return fail([...loaded.errors, ...schemaErrors]);
+  const raw = spec.data as RawSpec;
+  const kinds = opts.kinds ?? stepKinds;
+  const errors: SpecError[] = [...loaded.errors, ...checkParamDefaults(spec, raw.params ?? {})];
+  const { values: params, errors: paramErrors } = resolveParams(raw.params ?? {}, opts.set, opts.params);
+  const { steps, errors: nameErrors } = analyzeSteps(spec, raw, kinds);
+  const { domain, errors: domainErrors } = matrixDomain(spec, raw);
+  errors.push(...paramErrors, ...nameErrors, ...domainErrors);
+
+  const ids = Object.keys(raw.steps);
+  const deps = new Map(ids.map((id) => [id, [...(steps.get(id)?.deps.keys() ?? [])]]));
+  const order = topoOrder(ids, deps);
+  if (!order) return fail([...errors, ...cycleErrors(spec, ids, steps)]);
+
+  const { keys, errors: keyErrors } = stepKeys(spec, order, steps, domain);
+  errors.push(...keyErrors);
+  const outputsOf = new Map<string, { [name: string]: string }>();
+  for (const id of order) {
+    const info = steps.get(id) as StepInfo;
+    if (!info.kind) continue;
+    const branches = combinations(keys.get(id) ?? [], domain).map((combo) => ({
+      with: resolveValue(info.raw.with ?? {}, params, combo) as WithObject,
+    }));
+    const checked = checkStepBranches(spec, info, info.kind, branches, opts.fileExists);
+    errors.push(...checked.errors);
+    if (checked.outputs) outputsOf.set(id, checked.outputs);
+  }
+  errors.push(...checkRefs(spec, steps, outputsOf));
+  if (errors.length) return fail(errors);
+
+  const planSteps = buildSteps(raw, order, steps, keys, domain, params);
+  const planOrder = topoOrder(planSteps.map((s) => s.id), new Map(planSteps.map((s) => [s.id, s.needs])));
+  const byId = new Map(planSteps.map((s) => [s.id, s]));
+  const body: Omit<Plan, "specHash" | "specPath" | "planHash"> = {
+    version: 1,
+    pipeline: raw.name,
+    ...(raw.description === undefined ? {} : { description: raw.description }),
+    params,
+    steps: (planOrder ?? []).map((id) => byId.get(id) as PlanStep),
+    concurrency: raw.concurrency ?? DEFAULT_CONCURRENCY,
+  };
+  const plan: Plan = { ...body, specPath: opts.specPath ?? file, specHash: sha256Hex(text), planHash: sha256Hex(canonicalJson(body)) };
+  return { ok: true, plan, specText: text };
+}
+
+/** E_CYCLE, once per cycle, at the dependency (in the cycle's first step) that closes it. */
+function cycleErrors(spec: LoadedSpec, ids: string[], steps: Map<string, StepInfo>): SpecError[] {
+  const deps = new Map(ids.map((id) => [id, [...(steps.get(id)?.deps.keys() ?? [])]]));
+  return findCycles(ids, deps).map((cycle) => {
+    const first = cycle[0] as string;
+    const last = cycle[cycle.length - 1] as string;
+    const pos = steps.get(first)?.deps.get(last);
+    const text = [...cycle, first].join(" -> ");
+    return specError("E_CYCLE", `dependency cycle: ${text}`, spec.file, pos, "remove one of these dependencies (needs or ${{ steps... }} references)");
+  });
+}
+
+function buildSteps(
+  raw: RawSpec,
+  order: string[],
+  steps: Map<string, StepInfo>,
+  keys: Map<string, string[]>,
+  domain: MatrixDomain,
+  params: ParamValues,
+): PlanStep[] {
+  const out: PlanStep[] = [];
+  const branchesOf = (id: string) => combinations(keys.get(id) ?? [], domain).map((c) => branchId(id, c));
+  for (const id of order) {
+    const info = steps.get(id) as StepInfo;
+    const kind = info.kind as StepKindInfo;
+    const settings = resolveSettings(info.raw, kind, raw.defaults);
+    const stepKeys = keys.get(id) ?? [];
+    for (const combo of combinations(stepKeys, domain)) {
+      // The plan ids a dependency stands for in this branch: all of its branches for a gather step.
+      const targets = (dep: string): string[] =>
+        info.gather ? branchesOf(dep) : [branchId(dep, restrict(combo, keys.get(dep) ?? []))];
+      const link = (ref: { step: string; output: string }, whole: boolean): PlanValue => {
+        const ts = targets(ref.step);
+        if (!whole) return ts.map((t) => templateText({ step: t, output: ref.output })).join(" ");
+        const refs: OutputRef[] = ts.map((t) => ({ $ref: { step: t, output: ref.output } }));
+        return info.gather && (keys.get(ref.step) ?? []).length > 0 ? refs : (refs[0] as OutputRef);
+      };
+      const needs = [...new Set([...info.deps.keys()].flatMap(targets))].sort();
+      const w = resolveValue(info.raw.with ?? {}, params, combo, link) as { [key: string]: PlanValue };
+      const plain = resolveValue(info.raw.with ?? {}, params, combo) as WithObject;
+      out.push({
+        id: branchId(id, combo),
+        specId: id,
+        uses: info.raw.uses,
+        kindVersion: kind.version,
+        with: w,
+        needs,
+        ...settings,
+        ...(stepKeys.length ? { matrix: combo as Combo } : {}),
+        outputs: kind.outputs(plain),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+// Small pure helpers: canonical JSON, "did you mean", durations, path escapes, graph order.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { canonicalJson } from "../../pipelines/canonical-json.ts";
+import { escapesRoot } from "../../pipelines/check-steps.ts";
+import { closest, editDistance } from "../../pipelines/did-you-mean.ts";
+import { parseDuration } from "../../pipelines/durations.ts";
+import { findCycles, topoOrder } from "../../pipelines/graph.ts";
+
+test("canonicalJson: sorted keys at every depth, no whitespace, undefined dropped", () => {
+  assert.equal(canonicalJson({ b: 1, a: [{ z: null, y: "s" }, true], c: undefined }), '{"a":[{"y":"s","z":null},true],"b":1}');
+  assert.equal(canonicalJson({ b: 1, a: 2 }), canonicalJson({ a: 2, b: 1 }));
+  assert.equal(canonicalJson("é\n"), '"é\\n"');
+  assert.throws(() => canonicalJson({ x: Number.NaN }), /non-finite/);
+});
+
+test("did you mean: typos (incl. swapped letters) are found, unrelated names are not", () => {
+  assert.equal(editDistance("stpes", "steps"), 1);
+  assert.equal(editDistance("kitten", "sitting"), 3);
+  assert.equal(closest("stpes", ["name", "steps", "params"]), "steps");
+  assert.equal(closest("comand", ["command"]), "command");
+  assert.equal(closest("prepair", ["prepare", "train"]), "prepare");
+  assert.equal(closest("z", ["a", "b"]), undefined);
+  assert.equal(closest("totally", ["steps", "name"]), undefined);
+  assert.equal(closest("Train", ["train"]), "train");
+});
+
+test("durations", () => {
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("30s"), 30_000);
+  assert.equal(parseDuration("1.5m"), 90_000);
+  assert.equal(parseDuration("2h"), 7_200_000);
+  assert.equal(parseDuration("10 m"), undefined);
+  assert.equal(parseDuration("10"), undefined);
+});
+
+test("path escapes", () => {
+  for (const bad of ["/etc/passwd", "../x", "a/../../x", "~/x", "C:\\x", "..\\x"]) assert.equal(escapesRoot(bad), true, bad);
+  for (const ok of ["x", "a/b.txt", "a/../b", "./x", "data/train.csv"]) assert.equal(escapesRoot(ok), false, ok);
+});
+
+test("graph: cycles named from their smallest id, order deterministic with id tie-breaks", () => {
+  const deps = new Map([["a", ["c"]], ["b", ["a"]], ["c", ["b"]], ["d", []], ["e", ["e"]]]);
+  assert.deepEqual(findCycles(["a", "b", "c", "d", "e"], deps), [["a", "b", "c"], ["e"]]);
+  assert.equal(topoOrder(["a", "b", "c"], deps), undefined);
+  const dag = new Map([["d", ["b", "c"]], ["b", ["a"]], ["c", ["a"]], ["a", []], ["x", []]]);
+  assert.deepEqual(topoOrder(["d", "c", "x", "b", "a"], dag), ["a", "b", "c", "d", "x"]);
+});
