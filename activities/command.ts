@@ -15,10 +15,9 @@ interface OutputDecl {
 
 export interface CommandWith {
   run: string;
-  inputs?: Record<string, ArtifactRef>;
+  /** A gather step's input holds one artifact per matrix branch: their paths are joined by spaces. */
+  inputs?: Record<string, ArtifactRef | ArtifactRef[]>;
   outputs?: Record<string, string | OutputDecl>;
-  env?: Record<string, string | number | boolean>;
-  shell?: string;
 }
 
 const STDERR_TAIL_LINES = 8;
@@ -37,8 +36,9 @@ export async function runCommand(ctx: StepContext, raw: unknown): Promise<StepRe
     MMADA_STEP_ID: ctx.input.step.id,
     MMADA_HOME: ctx.root,
   };
-  for (const [name, ref] of Object.entries(w.inputs ?? {})) env[`MMADA_IN_${envName(name)}`] = ctx.pathOf(ref);
-  for (const [k, v] of Object.entries(w.env ?? {})) env[k] = String(v);
+  for (const [name, ref] of Object.entries(w.inputs ?? {})) {
+    env[`MMADA_IN_${envName(name)}`] = (Array.isArray(ref) ? ref : [ref]).map((r) => ctx.pathOf(r)).join(" ");
+  }
   await import("node:fs/promises").then((fs) => fs.mkdir(out, { recursive: true }));
 
   const started = Date.now();
@@ -46,7 +46,7 @@ export async function runCommand(ctx: StepContext, raw: unknown): Promise<StepRe
   let code: number | null;
   let stderrTail: string[] = [];
   try {
-    ({ code, stderrTail } = await spawnShell(w.shell ?? "bash", w.run, env, ctx));
+    ({ code, stderrTail } = await spawnShell("bash", w.run, env, ctx));
   } finally {
     clearInterval(ticker);
   }

@@ -94,7 +94,8 @@ export async function sampleImage(
   const trace: ImageSampleStep[] | undefined = opts.trace ? [] : undefined;
 
   for (let k = 0; k < opts.steps; k++) {
-    const input = w > 0 ? withUncondRows(tokens, batch, length, imageStart, opts.uncondPrefix!) : x;
+    // A copy: x is updated below while the trace keeps what the model saw.
+    const input = w > 0 ? withUncondRows(x, batch, length, imageStart, opts.uncondPrefix!) : Int32Array.from(x);
     const logp = await imageLogProbs(logitsFn, input, batch, length, opts, w); // [B * N * C]
     const unknown: number[] = [];
     const maskLen: number[] = [];
@@ -120,7 +121,7 @@ export async function sampleImage(
         x[b * length + imageStart + i] = rank < maskLen[b]! ? maskId : codeOffset + codes[b * n + i]!;
       });
     }
-    trace?.push({ step: k, unknown, maskLen, input: Int32Array.from(input) });
+    trace?.push({ step: k, unknown, maskLen, input });
   }
   return { codes, tokens: x, trace };
 }

@@ -8,7 +8,7 @@
 // Parameter names are the checkpoint keys: keep them stable.
 import * as tf from "@tensorflow/tfjs-core";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
-import { attention, linear, matmul2d } from "./ops.ts";
+import { attention, linear } from "./ops.ts";
 import type { Rng } from "./rng.ts";
 import type { LogitsFn, Params } from "./types.ts";
 import { vocabSize } from "./vocab.ts";
@@ -94,7 +94,7 @@ export function forward(model: MMaDA, tokens: tf.Tensor2D, opts: ForwardOptions 
 
   return tf.tidy(() => {
     const onehot = tf.oneHot(tf.reshape(tokens, [-1]) as tf.Tensor1D, V, 1, 0, "float32") as tf.Tensor2D; // [B*L, V]
-    let x = drop(matmul2d(onehot, P.embed as tf.Tensor2D)); // [B*L, D]
+    let x = drop(embed(onehot, P.embed as tf.Tensor2D)); // [B*L, D]
     for (let i = 0; i < c.nLayers; i++) {
       const pre = `layers.${i}`;
       const h = rmsNorm(x, P[`${pre}.attn_norm`]!, c.normEps); // [B*L, D]
@@ -147,13 +147,16 @@ interface RopeTables {
   /** [L, 1, hd], broadcast over the heads. */
   cos: tf.Tensor;
   sin: tf.Tensor;
+  /** [hd, hd] signed permutation with x @ rot = rotate_half(x) = [-x2, x1]; rot^T = -rot. */
+  rot: tf.Tensor2D;
+  rotT: tf.Tensor2D;
 }
 const ropeCache = new Map<string, RopeTables>();
 
 /**
  * Rotary position tables in the rotate-half convention (LLaDA / HF LLaMA): angle(pos, j) =
  * pos * base^(-2j/hd) for j < hd/2, repeated for both halves. Cached per (L, hd, base) for the
- * process lifetime (two small constant tensors per distinct shape).
+ * process lifetime (four small constant tensors per distinct shape).
  */
 function ropeTables(L: number, hd: number, base: number): RopeTables {
   const key = `${L}/${hd}/${base}`;
@@ -169,17 +172,51 @@ function ropeTables(L: number, hd: number, base: number): RopeTables {
         sin[pos * hd + j] = sin[pos * hd + j + half] = Math.sin(angle);
       }
     }
-    t = { cos: tf.keep(tf.tensor3d(cos, [L, 1, hd])), sin: tf.keep(tf.tensor3d(sin, [L, 1, hd])) };
+    const rot = new Float32Array(hd * hd);
+    for (let j = 0; j < half; j++) {
+      rot[(j + half) * hd + j] = -1; // out[j] = -x[j + half]
+      rot[j * hd + j + half] = 1; // out[j + half] = x[j]
+    }
+    t = tf.tidy(() => ({
+      cos: tf.keep(tf.tensor3d(cos, [L, 1, hd])),
+      sin: tf.keep(tf.tensor3d(sin, [L, 1, hd])),
+      rot: tf.keep(tf.tensor2d(rot, [hd, hd])),
+      rotT: tf.keep(tf.neg(tf.tensor2d(rot, [hd, hd]))),
+    }));
     ropeCache.set(key, t);
   }
   return t;
 }
 
-/** x * cos + rotate_half(x) * sin, rotate_half([x1, x2]) = [-x2, x1]. x [B, L, H, hd]. */
+/**
+ * RoPE: x * cos + rotate_half(x) * sin for x [B, L, H, hd]. rotate_half is a matmul with a fixed
+ * permutation (wasm's split/concat on 4-D tensors cost more than the whole small matmul), and the
+ * backward is written out: dx = dy * cos + (dy * sin) @ rot^T.
+ */
 function applyRope(x: tf.Tensor, t: RopeTables): tf.Tensor {
-  const [x1, x2] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor]; // [B, L, H, hd/2] each
-  const rotated = tf.concat([tf.neg(x2), x1], -1); // [B, L, H, hd]
-  return tf.add(tf.mul(x, t.cos), tf.mul(rotated, t.sin));
+  const hd = x.shape[x.shape.length - 1]!;
+  const rotate = (z: tf.Tensor, r: tf.Tensor2D) => tf.reshape(tf.matMul(tf.reshape(z, [-1, hd]) as tf.Tensor2D, r), z.shape);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xi = args[0] as tf.Tensor;
+    return {
+      value: tf.add(tf.mul(xi, t.cos), tf.mul(rotate(xi, t.rot), t.sin)),
+      gradFunc: (dy: tf.Tensor) => [tf.add(tf.mul(dy, t.cos), rotate(tf.mul(dy, t.sin), t.rotT))],
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+  return op(x);
+}
+
+/** onehot [M, V] @ E [V, D] differentiated in E only (the one-hot input is data, not a parameter). */
+function embed(onehot: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [e, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([onehot]); // kept for the backward: the forward's tidy disposes it otherwise
+    return {
+      value: tf.matMul(onehot, e), // [M, D]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy as tf.Tensor2D)], // [V, D]
+    };
+  }) as (e: tf.Tensor2D) => tf.Tensor2D;
+  return op(table);
 }
 
 /** Inverted-dropout mask (0 or 1/(1-p)) drawn from the project Rng. */

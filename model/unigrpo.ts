@@ -4,6 +4,7 @@
 // once, before any update) and the frozen reference. The question is never masked.
 import * as tf from "@tensorflow/tfjs-core";
 import { clipByGlobalNorm } from "./clip.ts";
+import { tokenLogProbs } from "./loss.ts";
 import type { Optimizer } from "./optim.ts";
 import type { Rng } from "./rng.ts";
 import { sampleImage, type ImageSampleOptions } from "./sample-image.ts";
@@ -74,18 +75,6 @@ export function applyMask(rows: Int32Array, masked: Uint8Array, maskId: number):
   return rows.map((id, i) => (masked[i] ? maskId : id));
 }
 
-/**
- * log p(target) per position, [B, L], from logits [B, L, V]. One-hot product instead of gather:
- * gather's gradient is missing on the wasm backend.
- */
-export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const vocab = logits.shape[2];
-    const logp = tf.logSoftmax(logits); // [B, L, V]
-    return tf.sum(tf.mul(logp, tf.oneHot(targets, vocab)), -1) as tf.Tensor2D; // [B, L]
-  });
-}
-
 export interface UnigrpoOptions {
   /** The policy; must read the trainable `params` (gradients flow through it). */
   policyLogits: LogitsFn;
@@ -148,8 +137,9 @@ export async function unigrpoUpdate(opts: UnigrpoOptions): Promise<UnigrpoResult
   const iterations: Iteration[] = maskRatios(opts.mu, opts.rng, opts.diffusionSteps).map((ratio) => {
     const masked = responseMasks(batch.responseMask, rowCount, ratio, opts.rng);
     const input = tf.tensor2d(applyMask(batch.rows, masked, opts.maskId), [rowCount, length], "int32");
-    const logp = (fn: LogitsFn) => tf.tidy(() => tokenLogProbs(fn(input), targets));
-    return { input, mask: tf.tensor2d(masked, [rowCount, length], "float32"), oldLogp: logp(opts.policyLogits), refLogp: logp(opts.refLogits) };
+    const mask = tf.tensor2d(masked, [rowCount, length], "float32");
+    const logp = (fn: LogitsFn) => tf.tidy(() => tokenLogProbs(fn(input), targets, mask));
+    return { input, mask, oldLogp: logp(opts.policyLogits), refLogp: logp(opts.refLogits) };
   });
 
   const trainable = Object.entries(opts.params).filter(([, v]) => v.trainable);
@@ -196,7 +186,7 @@ function lossTerms(
   eps: number,
   beta: number,
 ): { loss: tf.Scalar; kl: tf.Scalar; clipFrac: tf.Scalar } {
-  const lp = tokenLogProbs(logits, targets); // [R, L]
+  const lp = tokenLogProbs(logits, targets, it.mask); // [R, L], 0 off the mask
   const rho = tf.exp(tf.sub(lp, it.oldLogp)); // [R, L]
   const surrogate = tf.minimum(tf.mul(rho, advantages), tf.mul(tf.clipByValue(rho, 1 - eps, 1 + eps), advantages));
   const logRatioRef = tf.sub(it.refLogp, lp);

@@ -20,30 +20,64 @@ export function isCodebookInitialised(vq: Vq): boolean {
   return tf.tidy(() => tf.sum(vq.params.usage!).dataSync()[0]!) > 0;
 }
 
-/** Lloyd's k-means on the encoder outputs of `images`, seeded with K distinct random latents. */
+/** Lloyd's k-means on the encoder outputs of `images`, seeded by k-means++ (MNIST has many identical
+ *  blank patches: plain random seeding picks duplicates that can never win a point). */
 export function initCodebookKmeans(vq: Vq, images: tf.Tensor2D, rng: Rng, iters = KMEANS_ITERS): void {
   const k = vq.config.codebookSize;
-  tf.tidy(() => {
-    const z = encodeLatents(vq, images); // [M, d]
-    const m = z.shape[0];
-    if (m < k) {
-      throw new Error(`initCodebookKmeans: ${m} latents for ${k} codes; pass at least ${Math.ceil(k / (m / images.shape[0]))} images`);
+  const d = vq.config.codeDim;
+  const z = encodeLatents(vq, images); // [M, d]
+  const m = z.shape[0];
+  if (m < k) {
+    z.dispose();
+    throw new Error(`initCodebookKmeans: ${m} latents for ${k} codes; pass at least ${Math.ceil(k / (m / images.shape[0]))} images`);
+  }
+  let centroids = tf.tensor2d(kmeansPlusPlus(z.dataSync() as Float32Array, m, d, k, rng), [k, d]); // [K, d]
+  for (let it = 0; it < iters; it++) {
+    const next = tf.tidy(() => {
+      const onehot = tf.oneHot(nearestCodes(z, centroids), k); // [M, K]
+      const sums = tf.matMul(tf.transpose(onehot), z); // [K, d]
+      const counts = tf.reshape(tf.sum(onehot, 0), [k, 1]); // [K, 1]
+      // an empty cluster keeps its previous centroid
+      return tf.where(tf.greater(counts, 0), tf.div(sums, tf.maximum(counts, 1)), centroids) as tf.Tensor2D;
+    });
+    centroids.dispose();
+    centroids = next;
+  }
+  vq.params.codebook!.assign(centroids);
+  tf.tidy(() => vq.params.usage!.assign(tf.fill([k], 1 / k)));
+  tf.dispose([z, centroids]);
+}
+
+/** k-means++ seeds: each next seed drawn with probability proportional to its squared distance to
+ *  the nearest seed so far (uniformly once every point coincides with a seed). */
+function kmeansPlusPlus(z: Float32Array, m: number, d: number, k: number, rng: Rng): Float32Array {
+  const seeds = new Float32Array(k * d);
+  const best = new Float64Array(m).fill(Number.POSITIVE_INFINITY);
+  let pick = rng.int(m);
+  for (let c = 0; c < k; c++) {
+    seeds.set(z.subarray(pick * d, (pick + 1) * d), c * d);
+    let total = 0;
+    for (let i = 0; i < m; i++) {
+      let dist = 0;
+      for (let j = 0; j < d; j++) dist += (z[i * d + j]! - seeds[c * d + j]!) ** 2;
+      if (dist < best[i]!) best[i] = dist;
+      total += best[i]!;
     }
-    let centroids = tf.gather(z, tf.tensor1d(rng.permutation(m).slice(0, k), "int32")) as tf.Tensor2D; // [K, d]
-    for (let it = 0; it < iters; it++) {
-      const next = tf.tidy(() => {
-        const onehot = tf.oneHot(nearestCodes(z, centroids), k); // [M, K]
-        const sums = tf.matMul(tf.transpose(onehot), z); // [K, d]
-        const counts = tf.reshape(tf.sum(onehot, 0), [k, 1]); // [K, 1]
-        // an empty cluster keeps its previous centroid
-        return tf.where(tf.greater(counts, 0), tf.div(sums, tf.maximum(counts, 1)), centroids) as tf.Tensor2D;
-      });
-      centroids.dispose();
-      centroids = next;
+    if (total === 0) {
+      pick = rng.int(m);
+      continue;
     }
-    vq.params.codebook!.assign(centroids);
-    vq.params.usage!.assign(tf.fill([k], 1 / k));
-  });
+    let r = rng.uniform() * total;
+    pick = m - 1;
+    for (let i = 0; i < m; i++) {
+      r -= best[i]!;
+      if (r < 0) {
+        pick = i;
+        break;
+      }
+    }
+  }
+  return seeds;
 }
 
 /** Moves dead codes onto random encoder outputs of `images`; returns how many were revived. */

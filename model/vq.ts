@@ -21,14 +21,17 @@ export interface VqConfig {
   /** K, the number of codes. */
   codebookSize: number;
   codeDim: number;
+  /** Width of the encoder MLP (and of the "patch" decoder). */
   hidden: number;
   decoder: "patch" | "global";
+  /** Width of the "global" decoder MLP. */
+  decoderHidden: number;
   /** Commitment weight (paper: 0.25). */
   beta: number;
 }
 
 export const DEFAULT_VQ_CONFIG: VqConfig = {
-  imageSize: 28, patchSize: 7, codebookSize: 64, codeDim: 16, hidden: 128, decoder: "global", beta: 0.25,
+  imageSize: 28, patchSize: 7, codebookSize: 64, codeDim: 16, hidden: 128, decoder: "global", decoderHidden: 256, beta: 0.25,
 };
 
 export interface Vq {
@@ -44,7 +47,7 @@ export function validateVqConfig(c: VqConfig): string[] {
   } catch (err) {
     errors.push((err as Error).message);
   }
-  for (const k of ["codebookSize", "codeDim", "hidden"] as const) {
+  for (const k of ["codebookSize", "codeDim", "hidden", "decoderHidden"] as const) {
     if (!(Number.isInteger(c[k]) && c[k] >= 2)) errors.push(`${k} must be an integer >= 2, got ${c[k]}`);
   }
   if (c.decoder !== "patch" && c.decoder !== "global") errors.push(`decoder must be "patch" or "global", got ${c.decoder}`);
@@ -65,7 +68,7 @@ export function createVq(config: VqConfig, rng: Rng): Vq {
   addMlpParams(params, rng, "enc", [p * p, h, h, d]);
   params.codebook = normalVariable(rng, [k, d], 1); // replaced by k-means on first training step
   if (config.decoder === "patch") addMlpParams(params, rng, "dec", [d, h, h, p * p]);
-  else addMlpParams(params, rng, "dec", [n * d, 4 * h, 4 * h, config.imageSize ** 2]);
+  else addMlpParams(params, rng, "dec", [n * d, config.decoderHidden, config.decoderHidden, config.imageSize ** 2]);
   params.usage = toVariable(tf.zeros([k]), false);
   return { config, params };
 }

@@ -6,6 +6,7 @@ import { didYouMean } from "./did-you-mean.ts";
 import { specError } from "./errors.ts";
 import type { Position, SpecError } from "./errors.ts";
 import { findExpressions } from "./expressions.ts";
+import { own } from "./own.ts";
 import type { ExprMatch } from "./expressions.ts";
 import { textPos, valuePos } from "./load.ts";
 import type { DataPath, LoadedSpec } from "./load.ts";
@@ -67,7 +68,7 @@ export function analyzeSteps(
   for (const id of ids) {
     const step = raw.steps[id] as RawStep;
     const base: DataPath = ["steps", id];
-    const info: StepInfo = { id, raw: step, kind: kinds[step.uses], deps: new Map(), refs: [], matrixUses: [], gather: step.gather === true };
+    const info: StepInfo = { id, raw: step, kind: own(kinds, step.uses), deps: new Map(), refs: [], matrixUses: [], gather: step.gather === true };
     if (!info.kind) {
       const known = Object.keys(kinds).sort();
       errors.push(specError("E_UNKNOWN_KIND", `step '${id}' uses unknown step kind '${step.uses}'`, spec.file, valuePos(spec, [...base, "uses"]), didYouMean(step.uses, known) ?? `known kinds: ${known.join(", ")}`));
@@ -77,7 +78,7 @@ export function analyzeSteps(
     };
     (step.needs ?? []).forEach((dep, i) => {
       const pos = valuePos(spec, [...base, "needs", i]);
-      if (raw.steps[dep]) addDep(dep, pos);
+      if (own(raw.steps, dep)) addDep(dep, pos);
       else errors.push(specError("E_UNKNOWN_STEP", `step '${id}' needs unknown step '${dep}'`, spec.file, pos, didYouMean(dep, ids) ?? `steps: ${ids.join(", ")}`));
     });
     forEachString(step.with ?? {}, [...base, "with"], (s, path) => {
@@ -96,7 +97,7 @@ export function analyzeSteps(
         }
       } else if (e.kind === "matrix") {
         info.matrixUses.push({ ...site, key: e.key });
-      } else if (!raw.steps[e.step]) {
+      } else if (!own(raw.steps, e.step)) {
         errors.push(specError("E_UNKNOWN_STEP", `step '${id}' refers to unknown step '${e.step}'`, spec.file, pos, didYouMean(e.step, ids) ?? `steps: ${ids.join(", ")}`));
       } else {
         info.refs.push({ ...site, step: e.step, output: e.output, field: String(path[3]) });

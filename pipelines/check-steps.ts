@@ -8,6 +8,7 @@ import { didYouMean } from "./did-you-mean.ts";
 import { dedupeErrors, specError } from "./errors.ts";
 import type { SpecError } from "./errors.ts";
 import { valuePos } from "./load.ts";
+import { own } from "./own.ts";
 import type { DataPath, LoadedSpec } from "./load.ts";
 import { validateWith } from "./validate.ts";
 
@@ -81,13 +82,13 @@ export function checkRefs(
       const outs = outputsOf.get(ref.step);
       if (!outs) continue;
       const names = Object.keys(outs);
-      const actual = outs[ref.output];
+      const actual = own(outs, ref.output);
       if (actual === undefined) {
         const hint = didYouMean(ref.output, names) ?? (names.length ? `outputs of '${ref.step}': ${names.join(", ")}` : `step '${ref.step}' declares no outputs`);
         errors.push(specError("E_UNKNOWN_OUTPUT", `step '${ref.step}' has no output '${ref.output}'`, spec.file, sitePos(spec, ref), hint));
         continue;
       }
-      const expected = info.kind?.inputs[ref.field];
+      const expected = info.kind ? own(info.kind.inputs, ref.field) : undefined;
       if (expected !== undefined && expected !== "any" && expected !== actual) {
         errors.push(specError("E_KIND_MISMATCH", `'${ref.field}' of step '${info.id}' expects a ${expected}, but '${ref.step}.${ref.output}' is a ${actual}`, spec.file, sitePos(spec, ref), `give it an output of kind ${expected}`));
       }

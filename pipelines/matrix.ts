@@ -113,5 +113,5 @@ export function branchId(specId: string, combo: Combo): string {
 
 /** The part of `combo` that concerns a step with `keys`. */
 export function restrict(combo: Combo, keys: string[]): Combo {
-  return Object.fromEntries(keys.filter((k) => k in combo).map((k) => [k, combo[k] as Scalar]));
+  return Object.fromEntries(keys.filter((k) => Object.hasOwn(combo, k)).map((k) => [k, combo[k] as Scalar]));
 }

@@ -4,6 +4,7 @@ import { didYouMean } from "./did-you-mean.ts";
 import { specError } from "./errors.ts";
 import type { SpecError } from "./errors.ts";
 import { valuePos } from "./load.ts";
+import { own } from "./own.ts";
 import type { LoadedSpec } from "./load.ts";
 import type { RawParam, Scalar } from "./spec-types.ts";
 
@@ -69,7 +70,7 @@ export function resolveParams(
   const errors: SpecError[] = [];
   const names = Object.keys(params);
   const apply = (name: string, raw: Scalar, shown: string) => {
-    const p = params[name];
+    const p = own(params, name);
     if (!p) {
       const hint = didYouMean(name, names) ?? (names.length ? `params: ${names.join(", ")}` : "this pipeline declares no params");
       errors.push(specError("E_SET_UNKNOWN_PARAM", `unknown param '${name}' in '${shown}'`, SET_FILE, undefined, hint));

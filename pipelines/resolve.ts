@@ -5,6 +5,7 @@ import type { KindDefaults, StepKindInfo } from "../activities/kinds.ts";
 import { parseDuration } from "./durations.ts";
 import { findExpressions, isWholeExpression } from "./expressions.ts";
 import type { Combo } from "./matrix.ts";
+import { own } from "./own.ts";
 import type { ParamValues } from "./params.ts";
 import type { PlanValue, RetryPlan } from "./plan.ts";
 import type { RawStep, RawStepSettings } from "./spec-types.ts";
@@ -73,8 +74,8 @@ function resolveString(s: string, params: ParamValues, combo: Combo, link?: Link
   const valueOf = (i: number, whole: boolean): PlanValue | undefined => {
     const e = matches[i]?.expr;
     if (!e) return undefined;
-    if (e.kind === "param") return params[e.name];
-    if (e.kind === "matrix") return combo[e.key];
+    if (e.kind === "param") return own(params, e.name);
+    if (e.kind === "matrix") return own(combo, e.key);
     return link ? link({ step: e.step, output: e.output }, whole) : undefined;
   };
   if (isWholeExpression(s, matches)) return valueOf(0, true) ?? s;

@@ -3,6 +3,7 @@
 import { cacheKey, explainChange, type CacheComponents } from "../../activities/cache-key.ts";
 import { openWorkspace } from "../../activities/workspace.ts";
 import { verifyArtifact } from "../../activities/store.ts";
+import { stageInputs } from "../../engine/stage-inputs.ts";
 import type { ArtifactRef } from "../../activities/types.ts";
 import { findCachedOutputs, lastExecutionOfStep } from "../../runs/index.ts";
 import { resolveRefs, type StepOutputs } from "../../workflows/resolve-refs.ts";
@@ -26,8 +27,9 @@ const USAGE = "<spec.yaml> [--set k=v]... [--json]";
 export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("plan", argv, { set: { type: "string", multiple: true }, json: { type: "boolean" } }, USAGE);
   requirePositional(positionals, 1, "plan", USAGE);
-  const { plan } = compileFile(positionals[0]!, values.set as string[] | undefined);
+  const compiled = compileFile(positionals[0]!, values.set as string[] | undefined);
   const ws = openWorkspace();
+  const plan = await stageInputs(compiled.plan, ws.root, { hashOnly: true });
   const forecast: StepForecast[] = await withDb(async (db) => {
     const outputs: StepOutputs = {};
     const out: StepForecast[] = [];

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dbQueueName, openWorkspace } from "../../activities/workspace.ts";
 import { connectClient, endpoint } from "../../engine/connection.ts";
+import { stageInputs } from "../../engine/stage-inputs.ts";
 import { startRun } from "../../engine/submit.ts";
 import { startWorkers } from "../../engine/worker.ts";
 import type { Plan } from "../../pipelines/plan.ts";
@@ -91,7 +92,7 @@ async function execute(a: ExecuteArgs): Promise<number> {
   const workers = a.values["no-worker"] ? undefined : await startWorkers({ ws, ep, queues, serveDb: true });
   const input: RunPipelineInput = {
     runId: a.runId,
-    plan: a.plan,
+    plan: await stageInputs(a.plan, ws.root),
     specText: a.specText,
     dbQueue: dbQueueName(ws),
     resumedFrom: a.resumedFrom,

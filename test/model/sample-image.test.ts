@@ -110,6 +110,8 @@ describe("sampleImage", () => {
           trace.forEach((t, k) => {
             for (let b = 0; b < batch; b++) {
               assert.equal(t.unknown[b], k === 0 ? n : trace[k - 1]!.maskLen[b], "unknown count follows the schedule");
+              const fed = t.input.subarray(b * length + imageStart, b * length + imageStart + n).filter((id) => id === MASK).length;
+              assert.equal(fed, t.unknown[b], "the model sees the current image tokens");
               assert.equal(t.maskLen[b], maskLength(n, k, steps, t.unknown[b]!));
             }
           });
@@ -141,9 +143,9 @@ describe("sampleImage", () => {
       calls.push(Int32Array.from(tokens.dataSync()));
       return inner(tokens);
     };
-    await sampleImage(spy, rows, batch, options(n, imageStart, { guidance: 3.5, uncondPrefix: uncond }));
+    const out = await sampleImage(spy, rows, batch, options(n, imageStart, { guidance: 3.5, uncondPrefix: uncond, trace: true }));
     assert.equal(calls.length, 6, "one forward per step");
-    for (const input of calls) {
+    calls.forEach((input, k) => {
       assert.equal(input.length, 2 * batch * length, "2B rows per forward");
       for (let b = 0; b < batch; b++) {
         const condRow = input.subarray(b * length, (b + 1) * length);
@@ -151,8 +153,10 @@ describe("sampleImage", () => {
         assert.deepEqual(uncondRow.subarray(0, imageStart), uncond, "empty-caption prefix");
         assert.deepEqual(uncondRow.subarray(imageStart), condRow.subarray(imageStart), "current image tokens");
         assert.equal(condRow[PREFIX - 1], CAPTION);
+        const masked = condRow.subarray(imageStart, imageStart + n).filter((id) => id === MASK).length;
+        assert.equal(masked, out.trace![k]!.unknown[b], "step k feeds the tokens committed so far");
       }
-    }
+    });
   });
 
   it("with w = 0 needs no uncond pass and samples exactly as without guidance", async () => {

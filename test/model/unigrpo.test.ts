@@ -5,13 +5,19 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../model/backend.ts";
+import { makeConfig } from "../../model/config.ts";
+import { ROLE_ANSWER, chatLayout, layoutContext } from "../../model/layouts.ts";
+import { tokenLogProbs } from "../../model/loss.ts";
 import { matmul2d } from "../../model/ops.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
+import { CharTokenizer } from "../../model/text-tokenizer.ts";
+import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
 import type { LogitsFn, Params } from "../../model/types.ts";
 import {
-  DIFFUSION_STEPS, groupAdvantages, maskRatios, responseMasks, sampleGroup, tokenLogProbs, unigrpoUpdate, type Group,
+  DIFFUSION_STEPS, groupAdvantages, maskRatios, responseMasks, sampleGroup, unigrpoUpdate, type Group,
 } from "../../model/unigrpo.ts";
+import { MASK_ID } from "../../model/vocab.ts";
 
 // Unified vocabulary of the tiny model: text 0..9, image codes 10..14, MASK 15.
 const TEXT_VOCAB = 10;
@@ -70,14 +76,16 @@ function group(promptId: number, responses: number[][], rewards: number[]): Grou
 }
 
 /** log p of each row's response given its fully masked response, summed per row. */
-async function responseLogLik(fn: LogitsFn, g: Group): Promise<number[]> {
+async function responseLogLik(fn: LogitsFn, g: Group, maskId: number): Promise<number[]> {
   const rows = g.rewards.length;
-  const input = tf.tensor2d(g.rows.map((v, i) => (g.responseMask[i] ? MASK : v)), [rows, LENGTH], "int32");
-  const targets = tf.tensor2d(g.rows, [rows, LENGTH], "int32");
-  const lp = tf.tidy(() => tokenLogProbs(fn(input), targets));
-  const data = (await lp.data()) as Float32Array;
-  tf.dispose([input, targets, lp]);
-  return Array.from({ length: rows }, (_, r) => data.slice(r * LENGTH, (r + 1) * LENGTH).reduce((a: number, v: number, l: number) => a + (g.responseMask[r * LENGTH + l] ? v : 0), 0));
+  const length = g.rows.length / rows;
+  const input = tf.tensor2d(g.rows.map((v, i) => (g.responseMask[i] ? maskId : v)), [rows, length], "int32");
+  const targets = tf.tensor2d(g.rows, [rows, length], "int32");
+  const mask = tf.tensor2d(g.responseMask, [rows, length], "float32");
+  const lp = tf.tidy(() => tf.sum(tokenLogProbs(fn(input), targets, mask), 1)); // [R]
+  const data = Array.from(await lp.data());
+  tf.dispose([input, targets, mask, lp]);
+  return data;
 }
 
 const BASE = { maskId: MASK, lr: 0.01, clip: 1, eps: 0.2, beta: 0.04 };
@@ -123,7 +131,7 @@ describe("maskRatios", () => {
         const gap = (DIFFUSION_STEPS - t1) / (mu - 1);
         ratios.forEach((r, n) => {
           assert.ok(Number.isInteger(Math.round(r * DIFFUSION_STEPS)) && r >= 0 && r <= 1);
-          assert.equal(r, Math.floor(n * gap + t1) / DIFFUSION_STEPS, "t_n = floor((n-1)/(mu-1) (T_d - t_1) + t_1)");
+          assert.equal(r, Math.floor((n / (mu - 1)) * (DIFFUSION_STEPS - t1) + t1) / DIFFUSION_STEPS, "t_n = floor((n-1)/(mu-1) (T_d - t_1) + t_1)");
           if (n > 0) assert.ok(Math.abs(r - ratios[n - 1]! - gap / DIFFUSION_STEPS) <= 1 / DIFFUSION_STEPS + 1e-12, "even spacing");
         });
       }),
@@ -219,7 +227,7 @@ describe("unigrpoUpdate", () => {
     const input = tf.tensor2d(policy.inputs[0]!, [3, LENGTH], "int32");
     const targets = tf.tensor2d(g.rows, [3, LENGTH], "int32");
     const [lp, lpRef] = await Promise.all([before, ref].map(async (fn) => {
-      const t = tf.tidy(() => tokenLogProbs(fn(input), targets));
+      const t = tf.tidy(() => tokenLogProbs(fn(input), targets, tf.onesLike(targets)));
       const d = await t.data();
       t.dispose();
       return d;
@@ -243,16 +251,29 @@ describe("unigrpoUpdate", () => {
     assert.equal(result.clipFrac, 0, "rho = 1 on the first inner step");
   });
 
-  it("raises the log-likelihood of a positive-advantage response and lowers the negative one", async () => {
-    const model = tinyModel(5);
-    const ref = model.frozen();
-    const g = group(1, [[2, 3, 4, 5], [6, 7, 8, 9]], [1, 0]);
-    const before = await responseLogLik(model.policy, g);
-    const result = await unigrpoUpdate({ ...BASE, beta: 0, policyLogits: model.policy, refLogits: ref, params: model.params, optimizer: new AdamW(model.params), groups: [g], mu: 2, rng: new Rng(3) });
-    const after = await responseLogLik(model.policy, g);
+  it("raises the log-likelihood of a positive-advantage response and lowers the negative one (core transformer)", async () => {
+    const tokenizer = new CharTokenizer();
+    const config = makeConfig({ textVocabSize: tokenizer.vocabSize, codebookSize: 8, gridH: 2, gridW: 2, textLength: 12, dModel: 32, nHeads: 2, nLayers: 1, mlpHidden: 64 });
+    const ctx = layoutContext(config, tokenizer);
+    const policy = createModel(config, new Rng(0));
+    const reference = createModel(config, new Rng(0)); // the frozen stage-2 weights
+    const layouts = [chatLayout(ctx, "2+2", "4"), chatLayout(ctx, "2+2", "5")];
+    const g: Group = {
+      rows: Int32Array.from(layouts.flatMap((l) => Array.from(l.ids))),
+      responseMask: Uint8Array.from(layouts.flatMap((l) => Array.from(l.roles, (r) => (r === ROLE_ANSWER ? 1 : 0)))),
+      rewards: [2.5, 0],
+    };
+    const before = await responseLogLik(logitsFn(policy), g, MASK_ID);
+    const result = await unigrpoUpdate({
+      ...BASE, maskId: MASK_ID, beta: 0.01, policyLogits: logitsFn(policy), refLogits: logitsFn(reference), params: policy.params,
+      optimizer: new AdamW(policy.params), groups: [g], mu: 2, rng: new Rng(3),
+    });
+    const after = await responseLogLik(logitsFn(policy), g, MASK_ID);
     assert.equal(result.steps, 2);
     assert.ok(after[0]! > before[0]!, `positive advantage: ${before[0]} -> ${after[0]}`);
     assert.ok(after[1]! < before[1]!, `negative advantage: ${before[1]} -> ${after[1]}`);
+    disposeModel(policy);
+    disposeModel(reference);
   });
 });
 

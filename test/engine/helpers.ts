@@ -1,0 +1,281 @@
+// Shared helpers for the end-to-end engine tests: a fresh workspace (MMADA_HOME) per test file
+// with its own embedded Temporal dev server, the real CLI run as a subprocess, and read-only
+// access to the run database. Nothing here imports engine internals except where a test must
+// talk to Temporal directly (cancel).
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const SPECS = join(REPO_ROOT, "test/engine/specs");
+export const DIAMOND = "pipelines/examples/diamond.yaml";
+export const LONG_STEP = "test/engine/specs/long-step.yaml";
+
+/** A CLI command that hangs is a failure, not a reason to hang the suite. */
+const COMMAND_TIMEOUT_MS = 180_000;
+const POLL_MS = 200;
+/** A stack frame line, as node prints them: what a user-facing error must never show. */
+export const STACK_FRAME = /^\s+at /m;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestWorkspace {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  /** Background processes started through `spawnCli`, killed (whole groups) by `dispose`. */
+  children: ChildProcess[];
+}
+
+/** A fresh workspace. TEMPORAL_ADDRESS is dropped so every test uses the workspace's dev server. */
+export function makeWorkspace(label: string): TestWorkspace {
+  const home = mkdtempSync(join(tmpdir(), `mmada-e2e-${label}-`));
+  const env: NodeJS.ProcessEnv = { ...process.env, MMADA_HOME: home };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.MMADA_DEBUG;
+  return { home, env, children: [] };
+}
+
+/** Runs `node bin/mmada.js <args>` from the repo root and waits for it. */
+export function cli(ws: TestWorkspace, args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<CliResult> {
+  const child = spawn(process.execPath, ["bin/mmada.js", ...args], { cwd: REPO_ROOT, env: ws.env, stdio: ["ignore", "pipe", "pipe"] });
+  return collect(child, `mmada ${args.join(" ")}`, timeoutMs);
+}
+
+/** Like `cli`, but parses stdout as JSON (and says which command printed what when it is not). */
+export async function cliJson<T>(ws: TestWorkspace, args: string[]): Promise<{ code: number | null; json: T; stderr: string }> {
+  const r = await cli(ws, args);
+  return { code: r.code, json: parseJson<T>(r, args), stderr: r.stderr };
+}
+
+export function parseJson<T>(r: CliResult, args: string[]): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`mmada ${args.join(" ")} printed no JSON (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+/** Starts the CLI in the background in its own process group (so the test can kill it and its children). */
+export function spawnCli(ws: TestWorkspace, args: string[]): ChildProcess & { output: Promise<CliResult> } {
+  const child = spawn(process.execPath, ["bin/mmada.js", ...args], {
+    cwd: REPO_ROOT,
+    env: ws.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  ws.children.push(child);
+  return Object.assign(child, { output: collect(child, `mmada ${args.join(" ")}`, COMMAND_TIMEOUT_MS) });
+}
+
+function collect(child: ChildProcess, what: string, timeoutMs: number): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      rej(new Error(`${what} did not finish within ${timeoutMs / 1000} s\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("error", (err) => (clearTimeout(timer), rej(err)));
+    child.on("close", (code) => (clearTimeout(timer), res({ code, stdout, stderr })));
+  });
+}
+
+/** Starts the workspace's dev server up front, so the first timed command does not pay for it. */
+export async function startServer(ws: TestWorkspace): Promise<void> {
+  const r = await cli(ws, ["server", "start"]);
+  if (r.code !== 0) throw new Error(`mmada server start failed (exit ${r.code}): ${r.stderr}`);
+}
+
+/** Kills leftover background processes, stops the dev server, removes the workspace. */
+export async function dispose(ws: TestWorkspace): Promise<void> {
+  for (const c of ws.children) if (c.pid && c.exitCode === null && c.signalCode === null) killTree(c.pid);
+  await cli(ws, ["server", "stop"], 30_000).catch(() => undefined);
+  killByEnv("MMADA_HOME", ws.home);
+  rmSync(ws.home, { recursive: true, force: true });
+}
+
+/** Polls until `probe` returns a value (not undefined/false), or fails saying what it waited for. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Resolves when the background CLI has printed `pattern` on stderr (e.g. a worker's ready line). */
+export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  let seen = "";
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`timed out waiting for ${pattern} on stderr; got: ${seen}`)), timeoutMs);
+    const onData = (b: Buffer) => {
+      seen += b.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stderr?.off("data", onData);
+        res();
+      }
+    };
+    child.stderr?.on("data", onData);
+    child.once("close", (code) => (clearTimeout(timer), rej(new Error(`exited (${code}) before printing ${pattern}: ${seen}`))));
+  });
+}
+
+// ---- processes ----------------------------------------------------------------------------
+
+function readProc(pid: string, file: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return undefined; // gone, or not ours
+  }
+}
+
+/** Pids whose environment has NAME=value (how a step's command is found: MMADA_RUN_ID, MMADA_HOME). */
+export function pidsWithEnv(name: string, value: string): number[] {
+  const needle = `${name}=${value}\0`;
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .filter((p) => (readProc(p, "environ") ?? "").includes(needle))
+    .map(Number);
+}
+
+/** Every descendant of `pid` (children first found through /proc/<pid>/stat's ppid field). */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    const stat = readProc(p, "stat");
+    // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'
+    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : NaN;
+    if (Number.isFinite(ppid)) parentOf.set(Number(p), ppid);
+  }
+  const out: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, pp] of parentOf) if (pp === parent) out.push(child), walk(child);
+  };
+  walk(pid);
+  return out;
+}
+
+/** SIGKILL a process, its group, and the groups of all its descendants (step commands are detached). */
+export function killTree(pid: number): void {
+  const all = [pid, ...descendants(pid)];
+  for (const p of all) {
+    for (const target of [-p, p]) {
+      try {
+        process.kill(target, "SIGKILL");
+      } catch {
+        // not a group leader, or already gone
+      }
+    }
+  }
+}
+
+function killByEnv(name: string, value: string): void {
+  for (const p of pidsWithEnv(name, value)) killTree(p);
+}
+
+/** How the engine names a worker in `executions.worker` (activities/db-activities.ts workerIdentity). */
+export const workerId = (pid: number) => `${hostname()}:${pid}`;
+
+// ---- the run database (read-only) -----------------------------------------------------------
+
+export interface ExecutionRow {
+  id: string;
+  run_id: string;
+  step_id: string;
+  state: string;
+  attempt: number;
+  worker: string | null;
+  cached_from: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+}
+
+export interface RunRow {
+  id: string;
+  status: string;
+  resumed_from: string | null;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+
+/** Opens runs.db read-only for one query batch (a fresh snapshot each call; closed afterwards). */
+export function withRunDb<T>(ws: TestWorkspace, fn: (db: Database.Database) => T): T {
+  const db = new Database(join(ws.home, "runs.db"), { readonly: true, fileMustExist: true });
+  db.pragma("busy_timeout = 5000");
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+export const dbExists = (ws: TestWorkspace) => existsSync(join(ws.home, "runs.db"));
+
+export function executionsOf(ws: TestWorkspace, runId: string): ExecutionRow[] {
+  return withRunDb(ws, (db) => db.prepare("SELECT * FROM executions WHERE run_id = ? ORDER BY position").all(runId) as ExecutionRow[]);
+}
+
+/** The run's executions by step id. */
+export function stepsOf(ws: TestWorkspace, runId: string): Record<string, ExecutionRow> {
+  return Object.fromEntries(executionsOf(ws, runId).map((e) => [e.step_id, e]));
+}
+
+export function runRow(ws: TestWorkspace, runId: string): RunRow | undefined {
+  return withRunDb(ws, (db) => db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
+}
+
+export function count(ws: TestWorkspace, sql: string, ...args: unknown[]): number {
+  return withRunDb(ws, (db) => (db.prepare(sql).pluck().get(...args) as number) ?? 0);
+}
+
+export function integrityCheck(ws: TestWorkspace): string {
+  return withRunDb(ws, (db) => db.pragma("integrity_check", { simple: true }) as string);
+}
+
+/** Output events per execution of a run: execution id -> output names. */
+export function outputEvents(ws: TestWorkspace, runId: string): Record<string, string[]> {
+  const rows = withRunDb(ws, (db) =>
+    db
+      .prepare("SELECT e.execution_id AS id, e.name AS name FROM events e JOIN executions x ON x.id = e.execution_id WHERE x.run_id = ? AND e.direction = 'output' ORDER BY e.name")
+      .all(runId) as { id: string; name: string }[],
+  );
+  const out: Record<string, string[]> = {};
+  for (const r of rows) (out[r.id] ??= []).push(r.name);
+  return out;
+}
+
+// ---- the run's JSON status (`run --json`, workflows/run-pipeline.ts RunStatus) ----------------
+
+export interface StepStatusJson {
+  id: string;
+  status: string;
+  error?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  cachedFrom?: string;
+}
+
+export interface RunStatusJson {
+  runId: string;
+  status: string;
+  steps: StepStatusJson[];
+  error?: string;
+}
+
+export const stepStates = (s: RunStatusJson) => Object.fromEntries(s.steps.map((x) => [x.id, x.status]));
+export const stepOf = (s: RunStatusJson, id: string) => s.steps.find((x) => x.id === id);
