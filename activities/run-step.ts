@@ -5,10 +5,11 @@ import { Context, ApplicationFailure } from "@temporalio/activity";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { implementations } from "./implementations.ts";
-import { BadInputError, storeInto, withScratch, type Recorder, type StepContext } from "./step-context.ts";
+import { BadInputError, PermanentError, storeInto, withScratch, type Recorder, type StepContext } from "./step-context.ts";
 import { substituteTemplates } from "./templates.ts";
 import type { StepInput, StepProgress, StepResult } from "./types.ts";
-import { artifactPath } from "./store.ts";
+import { artifactPath, hashPath } from "./store.ts";
+import { relative } from "node:path";
 import { inWorkspace, PathEscapeError } from "./workspace.ts";
 
 const RECORD_EVERY_MS = 2000;
@@ -29,6 +30,9 @@ export function createStepActivities(deps: { root: string; recorder?: Recorder }
       mkdirSync(dirname(logFile), { recursive: true });
       let lastRecorded = 0;
       let lastProgress: StepProgress = { stepId: input.step.id };
+      const checkpoints: NonNullable<StepResult["checkpoints"]> = [];
+      const checkpointDir = inWorkspace(deps.root, input.checkpointDir);
+      mkdirSync(checkpointDir, { recursive: true });
       try {
         const impl = await load();
         return await withScratch(deps.root, input, attempt, async (scratch) => {
@@ -49,11 +53,21 @@ export function createStepActivities(deps: { root: string; recorder?: Recorder }
             },
             store: storeInto(deps.root),
             pathOf: (ref) => artifactPath(deps.root, ref),
+            checkpointDir,
+            async checkpoint(step, file) {
+              const { sha256, size } = await hashPath(file);
+              const artifact = { sha256, size, kind: "checkpoint", uri: relative(deps.root, file).split("\\").join("/") };
+              deps.recorder?.checkpoint(input.executionId, step, artifact);
+              checkpoints.push({ step, artifact });
+              this.progress({ step, checkpoint: artifact });
+              return artifact;
+            },
             log: (line) => appendFileSync(logFile, line.endsWith("\n") ? line : `${line}\n`),
           };
           ctx.progress({ attempt, message: `attempt ${attempt} started` });
           const w = substituteTemplates(input.with, input.refs, (ref) => artifactPath(deps.root, ref));
-          return impl(ctx, w as StepInput["with"]);
+          const result = await impl(ctx, w as StepInput["with"]);
+          return { ...result, checkpoints: [...(result.checkpoints ?? []), ...checkpoints] };
         });
       } catch (err) {
         throw toFailure(err);
@@ -66,6 +80,7 @@ function toFailure(err: unknown): unknown {
   if (err instanceof BadInputError || err instanceof PathEscapeError) {
     return ApplicationFailure.nonRetryable(err.message, err.name === "PathEscapeError" ? "PathEscape" : "BadInput");
   }
+  if (err instanceof PermanentError) return ApplicationFailure.nonRetryable(err.message, err.type);
   if (err instanceof Error && NON_RETRYABLE.includes(err.name)) {
     return ApplicationFailure.nonRetryable(err.message, err.name);
   }

@@ -25,6 +25,11 @@ export interface StepContext {
   store(path: string, kind: string, opts?: { name?: string; meta?: ArtifactRef["meta"] }): Promise<ArtifactRef>;
   /** Absolute path of an input artifact. */
   pathOf(ref: ArtifactRef): string;
+  /** Absolute path of this step's checkpoint folder (keyed by its cache key; survives retries and resumed runs). */
+  checkpointDir: string;
+  /** Announce a checkpoint file just written in checkpointDir: recorded in the run database first
+   *  (when this worker owns it), then sent as heartbeat `{ step, checkpoint }`; listed in the result. */
+  checkpoint(step: number, file: string): Promise<ArtifactRef>;
   log(line: string): void;
 }
 
@@ -33,6 +38,15 @@ export class BadInputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "BadInput";
+  }
+}
+
+/** A failure retrying cannot fix, with a type the workflow and the run database show
+ *  (e.g. "NonFiniteLoss", "Checkpoint"). */
+export class PermanentError extends Error {
+  constructor(readonly type: string, message: string) {
+    super(message);
+    this.name = "PermanentError";
   }
 }
 

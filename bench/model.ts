@@ -201,8 +201,10 @@ function runJson<T>(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): T
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
   const last = r.stdout?.trim().split("\n").pop() ?? "";
   if (r.status === 0 && last.startsWith("{")) return JSON.parse(last) as T;
-  const why = (r.error?.message ?? r.stderr ?? "").trim().split("\n").slice(-3).join(" | ");
-  return { error: `${cmd} ${args.join(" ")} exited ${r.status}: ${why}` };
+  // The thrown message, not the stack under it.
+  const lines = (r.error?.message ?? r.stderr ?? "").trim().split("\n");
+  const why = lines.find((l) => /^(\w*Error\b|error:)/.test(l.trim())) ?? lines.slice(-3).join(" | ");
+  return { error: `${args.find((a) => a.endsWith(".ts") || a.endsWith(".py")) ?? cmd} exited ${r.status}: ${why.trim()}` };
 }
 
 async function main(argv: string[]): Promise<void> {

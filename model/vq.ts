@@ -8,10 +8,11 @@
 // Loss = MSE(recon) + ||sg(z) - z_q||^2 + beta ||z - sg(z_q)||^2, straight-through gradient.
 // Training (k-means init, dead-code restarts, one optimizer step) lives in vq-train.ts.
 import * as tf from "@tensorflow/tfjs-core";
+import { assignParams, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { addMlpParams, mlpForward, normalVariable, toVariable } from "./dense.ts";
 import { gridSide, patchify, unpatchify } from "./images.ts";
 import { linear } from "./ops.ts";
-import type { Rng } from "./rng.ts";
+import { Rng } from "./rng.ts";
 import type { Params } from "./types.ts";
 
 export interface VqConfig {
@@ -181,4 +182,25 @@ export function bincount(codes: Int32Array, k: number): Float64Array {
   const counts = new Float64Array(k);
   for (const c of codes) counts[c]! += 1;
   return counts;
+}
+
+export function disposeVq(vq: Vq): void {
+  tf.dispose(Object.values(vq.params));
+}
+
+/** Saves a trained tokenizer as a verified checkpoint (config + weights + usage EMA). */
+export async function saveVq(path: string, vq: Vq, extra: Record<string, unknown> = {}) {
+  return saveCheckpoint(path, { config: vq.config, params: vq.params, step: 0, extra: { kind: "vq", ...extra } });
+}
+
+/** Loads a tokenizer saved by saveVq; its weights are frozen (not trainable). */
+export async function loadVq(path: string): Promise<Vq> {
+  const ckpt = await loadCheckpoint<VqConfig>(path);
+  const errors = validateVqConfig(ckpt.config);
+  if (errors.length > 0) throw new Error(`${path}: not a VQ tokenizer checkpoint (${errors.join("; ")})`);
+  const vq = createVq(ckpt.config, new Rng(0));
+  assignParams(vq.params, ckpt.tensors, path);
+  tf.dispose(Object.values(ckpt.tensors));
+  for (const v of Object.values(vq.params)) v.trainable = false;
+  return vq;
 }

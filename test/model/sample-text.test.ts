@@ -4,9 +4,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../model/backend.ts";
+import { makeConfig } from "../../model/config.ts";
+import { chatLayout, layoutContext } from "../../model/layouts.ts";
 import { Rng } from "../../model/rng.ts";
 import { numTransferTokens, sampleText, type TextSampleResult } from "../../model/sample-text.ts";
+import { CharTokenizer } from "../../model/text-tokenizer.ts";
+import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
 import type { LogitsFn } from "../../model/types.ts";
+import { MASK_ID } from "../../model/vocab.ts";
 
 const VOCAB = 12;
 const MASK = VOCAB - 1;
@@ -177,6 +182,25 @@ describe("sampleText", () => {
     });
     for (const id of out.tokens.subarray(2)) assert.ok(id >= 5 && id < 8, `id ${id} outside [5, 8)`);
     model.dispose();
+  });
+
+  it("answers a chat prompt of the core layouts with the core transformer, in text ids only", async () => {
+    const tokenizer = new CharTokenizer();
+    const config = makeConfig({ textVocabSize: tokenizer.vocabSize, codebookSize: 8, gridH: 2, gridW: 2, textLength: 16, dModel: 32, nHeads: 2, nLayers: 1, mlpHidden: 64 });
+    const model = createModel(config, new Rng(0));
+    const prompts = [chatLayout(layoutContext(config, tokenizer), "1+2=", null), chatLayout(layoutContext(config, tokenizer), "7*6=", null)];
+    const length = prompts[0]!.ids.length;
+    const rows = Int32Array.from(prompts.flatMap((p) => Array.from(p.ids)));
+    const out = await sampleText(logitsFn(model), rows, 2, {
+      maskId: MASK_ID, genStart: prompts.map((p) => p.answerStart), steps: 8, blockLength: 4, temperature: 1, rng: new Rng(2),
+      vocabRange: { start: 0, end: config.textVocabSize },
+    });
+    prompts.forEach((p, b) => {
+      const row = out.tokens.subarray(b * length, (b + 1) * length);
+      assert.deepEqual(row.subarray(0, p.answerStart), p.ids.subarray(0, p.answerStart), "prompt untouched");
+      for (const id of row.subarray(p.answerStart)) assert.ok(id !== MASK_ID && id < config.textVocabSize, `answer id ${id}`);
+    });
+    disposeModel(model);
   });
 
   it("explains a step count that does not divide over the blocks", async () => {

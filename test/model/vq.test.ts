@@ -1,12 +1,17 @@
 // VQ-VAE: patch layout, gradients through the quantiser, and a short real-MNIST training run.
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../model/backend.ts";
 import { gatherRows, meanImageMse, patchify, unpatchify } from "../../model/images.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
-import { codebookStats, createVq, decode, DEFAULT_VQ_CONFIG, encode, numTokens, reconstructionMse, vqDecayFilter, vqLoss } from "../../model/vq.ts";
+import {
+  codebookStats, createVq, decode, DEFAULT_VQ_CONFIG, disposeVq, encode, loadVq, numTokens, reconstructionMse, saveVq, vqDecayFilter, vqLoss,
+} from "../../model/vq.ts";
 import { initCodebookKmeans, isCodebookInitialised, trainVqStep } from "../../model/vq-train.ts";
 import { loadMnist, PIXELS } from "./mnist-fixture.ts";
 
@@ -67,7 +72,7 @@ describe("VQ-VAE", () => {
     tf.dispose(Object.values(vq.params));
   });
 
-  it("learns to reconstruct real MNIST digits with a live codebook (N=16, K=64)", () => {
+  it("learns to reconstruct real MNIST digits with a live codebook (N=16, K=64), and reloads exactly", async () => {
     const { train, test } = loadMnist(100, 20);
     const cfg = DEFAULT_VQ_CONFIG;
     const rng = new Rng(1);
@@ -102,9 +107,15 @@ describe("VQ-VAE", () => {
     assert.deepEqual(img.shape, [2, PIXELS]);
     assert.ok(img.dataSync().every((p) => p >= 0 && p <= 1));
     assert.throws(() => decode(vq, Int32Array.from({ length: 16 }, () => 64)), /code 64 outside \[0, 64\)/);
+    const dir = await mkdtemp(join(tmpdir(), "vq-test-"));
+    await saveVq(join(dir, "vq.ckpt"), vq);
+    const loaded = await loadVq(join(dir, "vq.ckpt"));
+    assert.deepEqual(encode(loaded, xt), codes);
+    await rm(dir, { recursive: true, force: true });
     tf.dispose([xt, img]);
     opt.dispose();
-    tf.dispose(Object.values(vq.params));
+    disposeVq(vq);
+    disposeVq(loaded);
   });
 
   it("k-means initialisation puts every code on the data", () => {

@@ -1,0 +1,59 @@
+// A hand-built StepContext for the prepare-data tests: a temporary workspace whose `store` is the
+// real content-addressed store (copying, so the hash is what the engine would record), a scratch
+// folder, and a log that the tests can read.
+import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StepContext } from "../../activities/step-context.ts";
+import { artifactPath, putArtifact } from "../../activities/store.ts";
+import type { ArtifactRef, StepInput } from "../../activities/types.ts";
+
+export interface TestContext extends StepContext {
+  logs: string[];
+  cleanup(): Promise<void>;
+}
+
+export async function makeContext(stepId = "data"): Promise<TestContext> {
+  const root = await mkdtemp(join(tmpdir(), "mmada-data-"));
+  const scratch = join(root, "scratch");
+  await mkdir(scratch, { recursive: true });
+  const logs: string[] = [];
+  const input: StepInput = {
+    runId: "test-run",
+    executionId: `test-run/${stepId}`,
+    step: {
+      id: stepId,
+      specId: stepId,
+      uses: "prepare-data",
+      kindVersion: "1",
+      with: {},
+      needs: [],
+      queue: "default",
+      retry: { maximumAttempts: 1 } as StepInput["step"]["retry"],
+      timeoutMs: 60_000,
+      heartbeatTimeoutMs: 60_000,
+      cache: false,
+      outputs: { dataset: "dataset" },
+    },
+    with: {},
+    refs: {},
+    checkpointDir: "checkpoints/test",
+  };
+  return {
+    root,
+    input,
+    scratch,
+    logs,
+    signal: new AbortController().signal,
+    progress: () => {},
+    store: (path, kind, opts = {}) => putArtifact(root, path, kind, { ...opts, move: false }),
+    pathOf: (ref: ArtifactRef) => artifactPath(root, ref),
+    log: (line) => logs.push(line),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** Stores a project file or folder in the test workspace, as the engine does for brought data. */
+export async function storeInput(ctx: TestContext, path: string, kind: string): Promise<ArtifactRef> {
+  return putArtifact(ctx.root, path, kind, { move: false });
+}
