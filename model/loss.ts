@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type Task, TASKS } from "./layouts.ts";
 import type { MaskedBatch } from "./masking.ts";
+import { oneHotFloat } from "./ops.ts";
 import { type ForwardOptions, forward, type MMaDA } from "./transformer.ts";
 
 export interface LossCoefficients {
@@ -64,7 +65,7 @@ export function lossFromLogits(logits: tf.Tensor3D, batch: MaskedBatch, coeffs: 
 /** -log softmax(logits)[label] per row. logits [M, V], labels [M] -> [M]. */
 function crossEntropy(logits: tf.Tensor2D, labels: Int32Array): tf.Tensor1D {
   const logp = tf.logSoftmax(logits); // [M, V]
-  const target = tf.oneHot(tf.tensor1d(labels, "int32"), logits.shape[1], 1, 0, "float32"); // [M, V]
+  const target = oneHotFloat(tf.tensor1d(labels, "int32"), logits.shape[1]); // [M, V]
   return tf.neg(tf.sum(tf.mul(logp, target), -1)) as tf.Tensor1D;
 }
 
@@ -77,7 +78,7 @@ export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: t
   const [B, L, V] = logits.shape;
   return tf.tidy(() => {
     const logp = tf.logSoftmax(tf.reshape(logits, [B * L, V])); // [B*L, V]
-    const target = tf.oneHot(tf.reshape(tf.cast(targets, "int32"), [-1]) as tf.Tensor1D, V, 1, 0, "float32"); // [B*L, V]
+    const target = oneHotFloat(tf.reshape(tf.cast(targets, "int32"), [-1]) as tf.Tensor1D, V); // [B*L, V]
     const picked = tf.reshape(tf.sum(tf.mul(logp, target), -1), [B, L]); // [B, L]
     return tf.mul(picked, tf.cast(mask, "float32")) as tf.Tensor2D;
   });

@@ -81,3 +81,12 @@ export const attention = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFu
     },
   };
 }) as (q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D) => tf.Tensor3D;
+
+/**
+ * One-hot rows as float32: indices [M] int32 -> [M, depth]. tfjs-backend-wasm 4.22's OneHot kernel
+ * ignores a float32 dtype and writes int32 bit patterns into the float buffer (1 reads as 1.4e-45),
+ * so build the int32 one-hot and cast.
+ */
+export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), "float32") as tf.Tensor2D);
+}

@@ -72,8 +72,9 @@ export class NonFiniteLossError extends Error {
     readonly parts: Record<string, number>,
   ) {
     const what = Number.isFinite(loss) ? `gradient norm is ${gradNorm}` : `loss is ${loss}`;
+    const partList = Object.entries(parts).map(([k, v]) => `${k}=${v}`).join(", ") || "none";
     super(
-      `training diverged at step ${step}: ${what} (parts: ${JSON.stringify(parts)}). The update was not applied, ` +
+      `training diverged at step ${step}: ${what} (parts: ${partList}). The update was not applied, ` +
         `so the last checkpoint is still valid: lower the learning rate, keep gradient clipping on, and resume from it`,
     );
   }

@@ -8,7 +8,7 @@
 // Parameter names are the checkpoint keys: keep them stable.
 import * as tf from "@tensorflow/tfjs-core";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
-import { attention, linear } from "./ops.ts";
+import { attention, linear, oneHotFloat } from "./ops.ts";
 import type { Rng } from "./rng.ts";
 import type { LogitsFn, Params } from "./types.ts";
 import { vocabSize } from "./vocab.ts";
@@ -93,7 +93,7 @@ export function forward(model: MMaDA, tokens: tf.Tensor2D, opts: ForwardOptions 
   const rope = ropeTables(L, headDim(c), c.ropeBase);
 
   return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.reshape(tokens, [-1]) as tf.Tensor1D, V, 1, 0, "float32") as tf.Tensor2D; // [B*L, V]
+    const onehot = oneHotFloat(tf.reshape(tokens, [-1]) as tf.Tensor1D, V); // [B*L, V]
     let x = drop(embed(onehot, P.embed as tf.Tensor2D)); // [B*L, D]
     for (let i = 0; i < c.nLayers; i++) {
       const pre = `layers.${i}`;

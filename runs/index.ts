@@ -74,3 +74,4 @@ export {
   type RunParamRow,
   type RunRow,
 } from "./schema.ts";
+export { metricSeries, type MetricSeries } from "./metric-series.ts";

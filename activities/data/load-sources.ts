@@ -3,7 +3,7 @@
 // into disjoint train/val/test by its own seeded stream.
 import type { StepContext } from "../step-context.ts";
 import { generateCot, type CotRecord } from "./arithmetic.ts";
-import { readByoImages, type ByoPair } from "./byo-images.ts";
+import { UNLABELLED, readByoImages, type ByoPair } from "./byo-images.ts";
 import { readByoCot, readByoText, resolveSource } from "./byo-text.ts";
 import type { LmRecord } from "./dataset-format.ts";
 import type { BadRecords } from "./jsonl.ts";
@@ -43,6 +43,7 @@ export async function loadImageSplits(ctx: StepContext, o: PrepareDataOptions, b
   bad.check(o.onBadRecord);
   const cut = splitPool(rng, pool.n, o.digits, { pool: `with.images (${pool.n} usable images)`, fields: "digits.val/test" });
   logClamped(ctx, cut, "with.images", o.digits.train);
+  if (pool.labels.every((l) => l === UNLABELLED)) ctx.log("prepare-data: no line of with.captions has a label, so mmcot and vqa stay empty");
   // pool row -> row within its split, so pairs follow their image
   const rowInSplit = new Map<number, { split: Split; row: number }>();
   for (const s of SPLITS) cut.indices[s].forEach((src, row) => rowInSplit.set(src, { split: s, row }));

@@ -10,6 +10,7 @@ import { startRun } from "../../engine/submit.ts";
 import { startWorkers } from "../../engine/worker.ts";
 import type { Plan } from "../../pipelines/plan.ts";
 import { getRun } from "../../runs/index.ts";
+import { writeRunReport } from "../../report/html-report.ts";
 import type { RunPipelineInput, RunStatus } from "../../workflows/run-pipeline.ts";
 import { parse, requirePositional, type Options } from "../args.ts";
 import { compileFile, compileStored } from "../compile.ts";
@@ -125,12 +126,13 @@ async function execute(a: ExecuteArgs): Promise<number> {
     process.off("SIGINT", onSigint);
     await close();
   }
-  if (a.values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  const report = withDb((db) => writeRunReport(db, ws.root, a.runId));
+  if (a.values.json) process.stdout.write(`${JSON.stringify({ ...status, report }, null, 2)}\n`);
   else {
     process.stdout.write(
       `${table(["step", "status", "time", "error"], status.steps.map((s) => [s.id, s.status, s.finishedAt && s.startedAt ? duration(s.finishedAt - s.startedAt) : undefined, s.error]))}\n`,
     );
-    process.stdout.write(`run ${a.runId} ${status.status} in ${duration(Date.now() - started)}\n`);
+    process.stdout.write(`run ${a.runId} ${status.status} in ${duration(Date.now() - started)}; report ${report}\n`);
   }
   return status.status === "succeeded" ? 0 : 1;
 }

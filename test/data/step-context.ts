@@ -48,6 +48,9 @@ export async function makeContext(stepId = "data"): Promise<TestContext> {
     progress: () => {},
     store: (path, kind, opts = {}) => putArtifact(root, path, kind, { ...opts, move: false }),
     pathOf: (ref: ArtifactRef) => artifactPath(root, ref),
+    // prepare-data writes no checkpoints; these only complete the interface
+    checkpointDir: join(root, input.checkpointDir),
+    checkpoint: (_step, file) => putArtifact(root, file, "checkpoint", { move: false }),
     log: (line) => logs.push(line),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };

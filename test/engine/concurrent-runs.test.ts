@@ -14,6 +14,7 @@ import {
   outputEvents,
   parseJson,
   runRow,
+  scalar,
   spawnCli,
   startServer,
   stepsOf,
@@ -58,7 +59,7 @@ test("two runs of the diamond at once in one workspace both succeed and are reco
     const row = runRow(ws, name);
     assert.equal(row?.status, "succeeded");
     assert.ok(row?.finished_at, `${name} has no finish time`);
-    assert.equal(count(ws, "SELECT value FROM run_params WHERE run_id = ? AND key = 'n'", name), n);
+    assert.equal(scalar(ws, "SELECT value FROM run_params WHERE run_id = ? AND key = 'n'", name), String(n));
     const steps = stepsOf(ws, name);
     assert.deepEqual(Object.keys(steps), ["a", "b", "c", "d"]);
     for (const e of Object.values(steps)) {

@@ -239,9 +239,12 @@ export function runRow(ws: TestWorkspace, runId: string): RunRow | undefined {
   return withRunDb(ws, (db) => db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
 }
 
-export function count(ws: TestWorkspace, sql: string, ...args: unknown[]): number {
-  return withRunDb(ws, (db) => (db.prepare(sql).pluck().get(...args) as number) ?? 0);
+/** The first column of the first row (undefined when there is none). */
+export function scalar(ws: TestWorkspace, sql: string, ...args: unknown[]): unknown {
+  return withRunDb(ws, (db) => db.prepare(sql).pluck().get(...args));
 }
+
+export const count = (ws: TestWorkspace, sql: string, ...args: unknown[]): number => Number(scalar(ws, sql, ...args) ?? 0);
 
 export function integrityCheck(ws: TestWorkspace): string {
   return withRunDb(ws, (db) => db.pragma("integrity_check", { simple: true }) as string);

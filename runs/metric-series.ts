@@ -1,0 +1,28 @@
+// Every recorded metric point of a run (loss curves for reports), in plan order.
+import type { RunDb } from "./db.ts";
+import { FINAL_STEP } from "./schema.ts";
+
+export interface MetricSeries {
+  stepId: string;
+  kind: string;
+  key: string;
+  points: Array<{ step: number; value: number }>;
+}
+
+export function metricSeries(db: RunDb, runId: string): MetricSeries[] {
+  const rows = db.sqlite
+    .prepare(
+      `SELECT e.step_id AS stepId, e.kind AS kind, m.key AS key, m.step AS step, m.value AS value
+       FROM metrics m JOIN executions e ON e.id = m.execution_id
+       WHERE m.run_id = ? AND m.step <> ${FINAL_STEP}
+       ORDER BY e.position, m.key, m.step`,
+    )
+    .all(runId) as Array<{ stepId: string; kind: string; key: string; step: number; value: number | null }>;
+  const out = new Map<string, MetricSeries>();
+  for (const r of rows) {
+    const id = `${r.stepId}\0${r.key}`;
+    if (!out.has(id)) out.set(id, { stepId: r.stepId, kind: r.kind, key: r.key, points: [] });
+    out.get(id)!.points.push({ step: r.step, value: r.value ?? Number.NaN });
+  }
+  return [...out.values()];
+}

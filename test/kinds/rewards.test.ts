@@ -1,0 +1,89 @@
+// Specification of the UniGRPO rewards (MMADA.md §4): answer 2.0 + format 0.5 for reasoning,
+// 0.1 * CLIP-like for captions, 0.1 * CLIP-like + 0.1 * ImageReward-like for text-to-image.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  captionCorrect,
+  captionReward,
+  digitsNamed,
+  normalizeAnswer,
+  parseReasoning,
+  reasoningCorrect,
+  reasoningReward,
+  t2iReward,
+  untilEos,
+} from "../../activities/rewards.ts";
+
+describe("reasoning reward", () => {
+  it("gives 2.5 for the right answer in the right format", () => {
+    assert.equal(reasoningReward("<think>4*2=8 3+8=11</think> 11", "11"), 2.5);
+  });
+
+  it("gives 0.5 for the right format with a wrong answer", () => {
+    assert.equal(reasoningReward("<think>4*2=8 3+8=11</think> 12", "11"), 0.5);
+  });
+
+  it("gives 2.0 for the right answer after </think> without the opening <think>", () => {
+    assert.equal(reasoningReward("4*2=8</think> 11", "11"), 2.0);
+  });
+
+  it("gives 0 without </think> even when the answer appears", () => {
+    assert.equal(reasoningReward("<think>3+8=11 11", "11"), 0);
+    assert.equal(parseReasoning("11").answer, null);
+  });
+
+  it("rejects the format with a repeated </think> or an empty answer", () => {
+    assert.equal(parseReasoning("<think>a</think>b</think> 11").formatOk, false);
+    assert.equal(parseReasoning("<think>a</think>  ").formatOk, false);
+    assert.equal(parseReasoning("<think><think>a</think> 1").formatOk, false);
+  });
+
+  it("compares answers after trimming and lower-casing", () => {
+    assert.ok(reasoningCorrect("<think>it is 4 4%2=0</think>  Even ", "even"));
+    assert.equal(normalizeAnswer("  a \n b "), "a b");
+  });
+
+  it("is always one of 0, 0.5, 2, 2.5", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (text, expected) => {
+        assert.ok([0, 0.5, 2, 2.5].includes(reasoningReward(text, expected)));
+      }),
+    );
+  });
+});
+
+describe("caption reward", () => {
+  it("finds digit words and numerals, not digits inside numbers", () => {
+    assert.deepEqual(digitsNamed("a handwritten seven"), [7]);
+    assert.deepEqual(digitsNamed("a picture of a 3"), [3]);
+    assert.deepEqual(digitsNamed("seventeen or 17"), []);
+    assert.deepEqual(digitsNamed("one, two and one"), [1, 2]);
+  });
+
+  it("is 0.1 for a caption naming only the right digit, else 0", () => {
+    assert.equal(captionReward("the digit seven", 7), 0.1);
+    assert.equal(captionReward("the digit seven", 1), 0);
+    assert.equal(captionReward("a seven or a one", 7), 0);
+    assert.equal(captionCorrect("", 0), false);
+  });
+});
+
+describe("text-to-image reward", () => {
+  it("is 0.1 * clip + 0.1 * confidence", () => {
+    assert.ok(Math.abs(t2iReward(0.8, 0.9) - 0.17) < 1e-12);
+    assert.equal(t2iReward(0, 0), 0);
+  });
+
+  it("rejects values that are not probabilities", () => {
+    assert.throws(() => t2iReward(Number.NaN, 0.5), /clipProb=NaN/);
+    assert.throws(() => t2iReward(0.5, 1.5), /confidence=1.5/);
+  });
+});
+
+describe("untilEos", () => {
+  it("cuts the response at its first EOS", () => {
+    assert.deepEqual(untilEos([5, 6, 2, 7, 2], 2), [5, 6]);
+    assert.deepEqual(untilEos([5, 6], 2), [5, 6]);
+  });
+});
