@@ -5,6 +5,13 @@
 // (+ an if/then line in schemas/pipeline.schema.json#/definitions/withByKind for editor help;
 // test/spec/registry.test.ts checks that line exists).
 import commandSchema from "../schemas/steps/command.schema.json" with { type: "json" };
+import evaluateSchema from "../schemas/steps/evaluate.schema.json" with { type: "json" };
+import prepareDataSchema from "../schemas/steps/prepare-data.schema.json" with { type: "json" };
+import tokenizeImagesSchema from "../schemas/steps/tokenize-images.schema.json" with { type: "json" };
+import trainClassifierSchema from "../schemas/steps/train-classifier.schema.json" with { type: "json" };
+import trainVqSchema from "../schemas/steps/train-vq.schema.json" with { type: "json" };
+import trainSchema from "../schemas/steps/train.schema.json" with { type: "json" };
+import unigrpoSchema from "../schemas/steps/unigrpo.schema.json" with { type: "json" };
 
 /** Step settings a kind may default (same syntax as the spec's `defaults:` block). */
 export interface KindDefaults {
@@ -81,7 +88,82 @@ export const commandKind: StepKindInfo = {
     })),
 };
 
+// The MMaDA kinds (MMADA.md): data, image tokenizer, scorer, the two supervised stages (one kind),
+// RL, evaluation. Their artifacts: dataset, vq, tokens, classifier, checkpoint.
+
+export const prepareDataKind: StepKindInfo = {
+  name: "prepare-data",
+  version: "1",
+  description: "Build the MMaDA dataset: digit images, text, chain-of-thought and image tasks, split train/val/test.",
+  schema: prepareDataSchema,
+  inputs: { text: "file", cot: "file", images: "dir", captions: "file" },
+  outputs: fixedOutputs({ dataset: "dataset" }),
+};
+
+export const trainVqKind: StepKindInfo = {
+  name: "train-vq",
+  version: "1",
+  description: "Train the VQ-VAE image tokenizer on the dataset's train digits.",
+  schema: trainVqSchema,
+  inputs: { dataset: "dataset" },
+  outputs: fixedOutputs({ vq: "vq" }),
+};
+
+export const tokenizeImagesKind: StepKindInfo = {
+  name: "tokenize-images",
+  version: "1",
+  description: "Encode every split's digits into VQ codes (the image tokens the model trains on).",
+  schema: tokenizeImagesSchema,
+  inputs: { dataset: "dataset", vq: "vq" },
+  outputs: fixedOutputs({ tokens: "tokens" }),
+};
+
+export const trainClassifierKind: StepKindInfo = {
+  name: "train-classifier",
+  version: "1",
+  description: "Train the frozen digit classifier that scores generated images (rewards, evaluation).",
+  schema: trainClassifierSchema,
+  inputs: { dataset: "dataset" },
+  outputs: fixedOutputs({ classifier: "classifier" }),
+};
+
+export const trainKind: StepKindInfo = {
+  name: "train",
+  version: "1",
+  description: "Train the MMaDA model for one stage (pretraining or mixed chain-of-thought fine-tuning); resumable.",
+  schema: trainSchema,
+  inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint" },
+  outputs: fixedOutputs({ checkpoint: "checkpoint" }),
+  checkpoints: true,
+};
+
+export const unigrpoKind: StepKindInfo = {
+  name: "unigrpo",
+  version: "1",
+  description: "Stage 3: UniGRPO reinforcement learning of the diffusion model; resumable.",
+  schema: unigrpoSchema,
+  inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint", classifier: "classifier", vq: "vq" },
+  outputs: fixedOutputs({ checkpoint: "checkpoint" }),
+  checkpoints: true,
+};
+
+export const evaluateKind: StepKindInfo = {
+  name: "evaluate",
+  version: "1",
+  description: "Evaluate a model checkpoint on the tiny benchmarks; writes a report and generated samples.",
+  schema: evaluateSchema,
+  inputs: { dataset: "dataset", tokens: "tokens", checkpoint: "checkpoint", classifier: "classifier", vq: "vq" },
+  outputs: fixedOutputs({ report: "file", samples: "dir" }),
+};
+
 /** The registry. The compiler takes `{ kinds }` to inject another one (tests, plugins). */
 export const stepKinds: Record<string, StepKindInfo> = {
   command: commandKind,
+  "prepare-data": prepareDataKind,
+  "train-vq": trainVqKind,
+  "tokenize-images": tokenizeImagesKind,
+  "train-classifier": trainClassifierKind,
+  train: trainKind,
+  unigrpo: unigrpoKind,
+  evaluate: evaluateKind,
 };

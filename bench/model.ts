@@ -14,21 +14,14 @@
 // Because every backend starts from the same weights and batches, their loss curves must agree
 // (float32 rounding only): the report prints the largest difference to wasm as a parity check.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../model/backend.ts";
-import { DEFAULT_CONFIG, type ModelConfig, seqLength } from "../model/config.ts";
-import { chatLayout, type Layout, layoutContext, lmLayout, mmuLayout, t2iLayout } from "../model/layouts.ts";
-import { STAGE1_COEFFICIENTS, mixedLoss } from "../model/loss.ts";
-import { type MaskedBatch, maskBatch } from "../model/masking.ts";
-import { AdamW } from "../model/optim.ts";
-import { Rng } from "../model/rng.ts";
-import { CharTokenizer } from "../model/text-tokenizer.ts";
-import { gradientStep } from "../model/train-loop.ts";
-import { createModel, disposeModel, forwardFlopsPerToken, paramShapes } from "../model/transformer.ts";
+import { seqLength } from "../model/config.ts";
+import { forwardFlopsPerToken } from "../model/transformer.ts";
+import { makeData, serialise, writeTorchInputs } from "./model-data.ts";
+import type { RunResult } from "./model-worker.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = join(ROOT, ".venv", "bin", "python");
@@ -60,142 +53,6 @@ const DEFAULTS: Options = {
   out: join(ROOT, ".mmada", "bench", "model.json"),
 };
 
-/** What one worker (a tfjs backend or PyTorch) reports. */
-export interface RunResult {
-  backend: string;
-  threads: number;
-  steps: number;
-  /** Median wall time of the timed steps (forward + backward + clip + AdamW). */
-  msPerStep: number;
-  /** Loss of every step, warm-up included, for the parity check. */
-  losses: number[];
-  /** Tensors alive after the last step minus after warm-up (tfjs only; should be 0). */
-  leakedTensors?: number;
-}
-
-/** The shared, backend-independent input of every worker. */
-interface BenchData {
-  config: ModelConfig;
-  lr: number;
-  seed: number;
-  /** One masked batch per step (warm-up first). */
-  batches: MaskedBatch[];
-}
-
-// ---------- data: fixed synthetic batches drawn from the project Rng ----------
-
-/** Equal parts of the four tasks, with content shaped like the real digit/arithmetic data. */
-function makeLayouts(config: ModelConfig, batch: number, rng: Rng): Layout[] {
-  const ctx = layoutContext(config, new CharTokenizer());
-  const n = config.gridH * config.gridW;
-  const codes = () => Array.from({ length: n }, () => rng.int(config.codebookSize));
-  const digit = () => rng.int(10);
-  const makers: Array<() => Layout> = [
-    () => t2iLayout(ctx, `a handwritten ${digit()}`, codes(), { rng }),
-    () => lmLayout(ctx, `the number ${digit()} comes after ${digit()} and before ${digit()}.`),
-    () => mmuLayout(ctx, codes(), "which digit is this?", `it is a ${digit()}`),
-    () => {
-      const [a, b] = [digit(), digit()];
-      return chatLayout(ctx, `what is ${a}+${b}?`, `<think>${a}+${b}=${a + b}</think>${a + b}`);
-    },
-  ];
-  return Array.from({ length: batch }, (_, i) => makers[i % makers.length]!());
-}
-
-function makeData(opts: Options, stepsTotal: number): BenchData {
-  const rng = new Rng(opts.seed + 1);
-  const batches = Array.from({ length: stepsTotal }, () =>
-    maskBatch(makeLayouts(DEFAULT_CONFIG, opts.batch, rng), rng, DEFAULT_CONFIG.maskEps),
-  );
-  return { config: DEFAULT_CONFIG, lr: opts.lr, seed: opts.seed, batches };
-}
-
-/** Typed arrays as plain arrays (JSON for the workers and the Python side). */
-function serialise(data: BenchData): string {
-  return JSON.stringify(data, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
-}
-
-function revive(text: string): BenchData {
-  const data = JSON.parse(text) as BenchData;
-  data.batches = data.batches.map((b) => ({
-    ...b,
-    inputIds: Int32Array.from(b.inputIds),
-    labels: Int32Array.from(b.labels),
-    masked: Uint8Array.from(b.masked),
-    weights: Float32Array.from(b.weights),
-    maskProb: Float32Array.from(b.maskProb),
-  }));
-  return data;
-}
-
-/**
- * Files for the PyTorch side: initial weights (float32, paramShapes order, [in, out] matrices as
- * in transformer.ts), and per batch the inputs, labels and per-position loss weight already
- * multiplied by its task coefficient, so its loss is simply sum(weight * CE).
- */
-async function writeTorchInputs(dir: string, data: BenchData): Promise<void> {
-  await initBackend("cpu");
-  const model = createModel(data.config, new Rng(data.seed));
-  const shapes = paramShapes(data.config);
-  const chunks = shapes.map(([name]) => {
-    const a = model.params[name]!.dataSync<"float32">();
-    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  });
-  writeFileSync(join(dir, "params.bin"), Buffer.concat(chunks));
-  disposeModel(model);
-  const coef = { ...STAGE1_COEFFICIENTS, chat: STAGE1_COEFFICIENTS.chat ?? STAGE1_COEFFICIENTS.mmu };
-  const batches = data.batches.map((b) => ({
-    inputIds: Array.from(b.inputIds),
-    labels: Array.from(b.labels),
-    weights: Array.from(b.weights, (w, i) => w * coef[b.tasks[Math.floor(i / b.length)]!]),
-  }));
-  const meta = { config: data.config, lr: data.lr, batch: data.batches[0]!.batch, length: data.batches[0]!.length, params: shapes };
-  writeFileSync(join(dir, "torch.json"), JSON.stringify({ ...meta, batches }));
-}
-
-// ---------- worker: time training steps on one tfjs backend ----------
-
-async function runWorker(backend: Backend, dataFile: string, steps: number, warmup: number): Promise<RunResult> {
-  const name = await initBackend(backend);
-  const data = revive(readFileSync(dataFile, "utf8"));
-  const model = createModel(data.config, new Rng(data.seed));
-  const optimizer = new AdamW(model.params);
-  const rng = new Rng(data.seed + 2); // dropout (0 in the default config)
-  const losses: number[] = [];
-  const times: number[] = [];
-  let afterWarmup = 0;
-  for (let step = 0; step < warmup + steps; step++) {
-    if (step === warmup) afterWarmup = tf.memory().numTensors;
-    const batch = data.batches[step]!;
-    const t0 = performance.now();
-    const info = gradientStep({
-      params: model.params,
-      loss: () => mixedLoss(model, batch, STAGE1_COEFFICIENTS, { training: true, rng }),
-      optimizer,
-      lr: data.lr,
-      step,
-    });
-    if (step >= warmup) times.push(performance.now() - t0);
-    losses.push(info.loss);
-  }
-  const leakedTensors = tf.memory().numTensors - afterWarmup;
-  return { backend: name, threads: backendThreads(name), steps, msPerStep: median(times), losses, leakedTensors };
-}
-
-function backendThreads(name: string): number {
-  // wasm runs its single-threaded SIMD build in Node (no worker threads); TensorFlow's intra-op
-  // pool defaults to one thread per core; the cpu backend is plain JavaScript.
-  return name === "tensorflow" ? cpus().length : 1;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-// ---------- orchestration ----------
-
 /** Runs a command and parses the JSON object on its last stdout line; errors become { error }. */
 function runJson<T>(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): T | { error: string } {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
@@ -225,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
     for (const backend of opts.backends) {
       const steps = backend === "cpu" ? opts.cpuSteps : opts.steps;
       const warmup = backend === "cpu" ? Math.min(1, opts.warmup) : opts.warmup;
-      const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--worker", backend, dataFile, String(steps), String(warmup)];
+      const args = ["--import", "tsx", join(ROOT, "bench", "model-worker.ts"), backend, dataFile, String(steps), String(warmup)];
       const r = runJson<RunResult>(process.execPath, args, { TF_CPP_MIN_LOG_LEVEL: "2" });
       runs.push("error" in r ? { backend, error: r.error } : r);
       console.log(`  ${backend}: ${"error" in r ? `unavailable (${r.error})` : `${r.msPerStep.toFixed(0)} ms/step`}`);
@@ -254,6 +111,7 @@ interface Row {
   threads?: number;
   steps?: number;
   msPerStep?: number;
+  bestMsPerStep?: number;
   tokensPerSec?: number;
   gflops?: number;
   vsPytorch?: number;
@@ -280,6 +138,7 @@ function summarise(runs: Array<RunResult | { backend: string; error: string }>, 
       threads: r.threads,
       steps: r.steps,
       msPerStep: r.msPerStep,
+      bestMsPerStep: r.bestMsPerStep,
       tokensPerSec: tokensPerStep / sec,
       gflops,
       vsPytorch: torch ? torch.msPerStep / r.msPerStep : undefined,
@@ -291,19 +150,26 @@ function summarise(runs: Array<RunResult | { backend: string; error: string }>, 
   return { peakGflops: peak, rows, losses: Object.fromEntries(ok.map((r) => [r.backend, r.losses])) };
 }
 
+/** Report columns: header and width. */
+const COLUMNS: Array<[string, number]> = [
+  ["backend", 11], ["threads", 8], ["steps", 6], ["ms/step", 9], ["best ms", 9], ["tokens/s", 9], ["GFLOP/s", 9],
+  ["x PyTorch", 10], ["of peak", 8], ["max|dloss| vs wasm", 20],
+];
+
 function printReport(report: ReturnType<typeof summarise>, opts: Options): void {
   const fmt = (x: number | undefined, digits: number) => (x === undefined ? "-" : x.toFixed(digits));
+  const line = (cells: string[]) => console.log(cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join(""));
   console.log(`\nfp32 peak (best sgemm 2048^2): ${fmt(report.peakGflops, 1)} GFLOP/s`);
-  console.log(["backend", "threads", "steps", "ms/step", "tokens/s", "GFLOP/s", "x PyTorch", "of peak", "|dloss| vs wasm"].map((h) => h.padStart(11)).join(""));
+  line(COLUMNS.map(([h]) => h));
   for (const r of report.rows) {
     if (r.error) {
-      console.log(`${r.backend.padStart(11)}  unavailable: ${r.error}`);
+      console.log(`${r.backend.padStart(COLUMNS[0]![1])}  unavailable: ${r.error}`);
       continue;
     }
-    const cells = [r.backend, String(r.threads), String(r.steps), fmt(r.msPerStep, 0), fmt(r.tokensPerSec, 0), fmt(r.gflops, 2),
-      fmt(r.vsPytorch, 2), r.fractionOfPeak === undefined ? "-" : `${(100 * r.fractionOfPeak).toFixed(1)}%`, r.lossDiffVsWasm?.toExponential(1) ?? "-"];
-    console.log(cells.map((c) => c.padStart(11)).join(""));
-    if (r.leakedTensors) console.log(`${"".padStart(11)}  warning: ${r.leakedTensors} tensors leaked over ${r.steps} steps`);
+    line([r.backend, String(r.threads), String(r.steps), fmt(r.msPerStep, 0), fmt(r.bestMsPerStep, 0), fmt(r.tokensPerSec, 0), fmt(r.gflops, 2),
+      fmt(r.vsPytorch, 2), r.fractionOfPeak === undefined ? "-" : `${(100 * r.fractionOfPeak).toFixed(1)}%`,
+      r.lossDiffVsWasm?.toExponential(1) ?? "-"]);
+    if (r.leakedTensors) console.log(`${"".padStart(COLUMNS[0]![1])}  warning: ${r.leakedTensors} tensors leaked over ${r.steps} steps`);
   }
   console.log(`(lr ${opts.lr}, ${opts.warmup} warm-up steps not timed; x PyTorch > 1 means faster than PyTorch)`);
 }
@@ -347,11 +213,4 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const args = process.argv.slice(2);
-if (args[0] === "--worker") {
-  const [, backend, dataFile, steps, warmup] = args;
-  const r = await runWorker(backend as Backend, dataFile!, Number(steps), Number(warmup));
-  console.log(JSON.stringify(r));
-} else {
-  await main(args);
-}
+await main(process.argv.slice(2));

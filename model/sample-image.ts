@@ -64,7 +64,11 @@ export function maskLength(numImageTokens: number, k: number, steps: number, unk
   return Math.min(unknown, Math.max(1, Math.min(unknown - 1, scheduled)));
 }
 
-/** Gumbel scale at step k: tau * (1 - (k+1)/K) (MaskGIT / MMaDA anneal with the same ratio as the schedule). */
+/**
+ * Gumbel scale at step k (0-based): tau * (1 - (k+1)/K). MMADA.md writes "annealed by (1 - k/K)";
+ * the reference code (MMaDA t2i_generate, MaskGIT) anneals with the same ratio (k+1)/K as the
+ * mask schedule, which we follow. Either way the noise vanishes by the last step.
+ */
 export function annealedTemperature(tau: number, k: number, steps: number): number {
   return tau * (1 - (k + 1) / steps);
 }

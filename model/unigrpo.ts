@@ -121,7 +121,10 @@ interface Iteration {
   refLogp: tf.Tensor2D; // [R, L]
 }
 
-/** One UniGRPO update: mu gradient steps on the given groups. */
+/**
+ * One UniGRPO update: mu gradient steps on the given groups. Zero-variance groups are skipped; the
+ * others form one batch of R responses, and mean_i runs over all R (every kept group's responses).
+ */
 export async function unigrpoUpdate(opts: UnigrpoOptions): Promise<UnigrpoResult> {
   const allRewards = opts.groups.flatMap((g) => g.rewards);
   const meanReward = allRewards.length ? allRewards.reduce((a, r) => a + r, 0) / allRewards.length : 0;

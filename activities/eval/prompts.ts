@@ -5,6 +5,8 @@
 import type { CotRecord } from "../data/arithmetic.ts";
 import type { CaptionRecord, MmcotRecord, VqaRecord } from "../data/image-tasks.ts";
 import { chatLayout, mmuLayout, t2iLayout, type Layout, type LayoutContext } from "../../model/layouts.ts";
+// Caption records hold only image + caption: ask the fixed question the training batches ask.
+import { CAPTION_QUESTION } from "../mmada/task-sources.ts";
 
 /** Tasks whose response is text. */
 export type TextTask = "cot" | "mmcot" | "caption" | "vqa";
@@ -30,12 +32,6 @@ export interface ImagePrompt {
   /** The digit the caption asks for (scored by the frozen classifier). */
   label: number;
 }
-
-/**
- * The question of a captioning prompt. Caption records hold only the caption, so the mmu layout
- * needs a fixed question; it must be the one the training batches use for caption records.
- */
-export const CAPTION_QUESTION = "describe the image";
 
 export function cotPrompt(ctx: LayoutContext, r: CotRecord): TextPrompt {
   return { task: "cot", layout: chatLayout(ctx, r.question, null), question: r.question, expected: r.answer, label: -1 };

@@ -58,7 +58,8 @@ export function batchComposition(mix: Mix, batch: number): BatchPart[] | string 
   const exact = tasks.map((t) => (batch * mix[t]!) / total);
   const rows = exact.map(Math.floor);
   const byRemainder = tasks.map((_, i) => i).sort((a, b) => exact[b]! - rows[b]! - (exact[a]! - rows[a]!) || a - b);
-  for (let k = 0; k < batch - rows.reduce((s, r) => s + r, 0); k++) rows[byRemainder[k]!]!++;
+  const missing = batch - rows.reduce((s, r) => s + r, 0);
+  for (let k = 0; k < missing; k++) rows[byRemainder[k]!]!++;
   for (let i = 0; i < rows.length; i++) {
     if (rows[i]! > 0) continue;
     const donor = rows.indexOf(Math.max(...rows));

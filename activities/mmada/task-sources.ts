@@ -21,7 +21,7 @@ export const LOSS_TASK: { [t in MixTask]: Task } = { t2i: "t2i", lm: "lm", mmu: 
 
 /** The question of a captioning sample (caption.jsonl has only image + caption). Evaluation and
  *  RL must ask the same question. */
-export const CAPTION_QUESTION = "what is in the image?";
+export const CAPTION_QUESTION = "what is this?";
 
 /** How many skipped records' reasons are kept for the log. */
 const SKIP_EXAMPLES = 3;

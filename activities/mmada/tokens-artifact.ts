@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
 import { join } from "node:path";
 import { BadInputError } from "../step-context.ts";
-import { SPLITS, type Split } from "./dataset.ts";
+import { SPLITS, type Dataset, type Split } from "./dataset.ts";
 
 export const TOKENS_FORMAT = "mmada-tokens";
 export const TOKENS_FORMAT_VERSION = 1;
@@ -83,4 +83,18 @@ export async function readTokens(dir: string): Promise<Tokens> {
     }
   }
   return { meta, codes };
+}
+
+/** The tokens must encode this dataset's images: same image count per split (and the same dataset
+ *  hash when both are known). */
+export function checkTokensMatch(tokens: Tokens, dataset: Dataset, stepId: string, datasetSha?: string): void {
+  const problems = SPLITS.filter((s) => tokens.meta.counts[s] !== dataset.manifest.counts[s].digits).map(
+    (s) => `${s}: ${tokens.meta.counts[s]} coded images, the dataset has ${dataset.manifest.counts[s].digits}`,
+  );
+  if (datasetSha && tokens.meta.datasetSha256 && datasetSha !== tokens.meta.datasetSha256) {
+    problems.push(`tokens were made from dataset ${tokens.meta.datasetSha256.slice(0, 12)}, this is ${datasetSha.slice(0, 12)}`);
+  }
+  if (problems.length > 0) {
+    throw new BadInputError(`step '${stepId}': with.tokens does not belong to with.dataset (${problems.join("; ")}); tokenize this dataset's images with tokenize-images`);
+  }
 }

@@ -235,6 +235,18 @@ export function stepsOf(ws: TestWorkspace, runId: string): Record<string, Execut
   return Object.fromEntries(executionsOf(ws, runId).map((e) => [e.step_id, e]));
 }
 
+/** One step's execution, or undefined while the database or the run does not exist yet (for polling). */
+export function executionNow(ws: TestWorkspace, runId: string, stepId: string): ExecutionRow | undefined {
+  if (!dbExists(ws)) return undefined;
+  try {
+    return withRunDb(ws, (db) => db.prepare("SELECT * FROM executions WHERE id = ?").get(`${runId}/${stepId}`) as ExecutionRow | undefined);
+  } catch (err) {
+    // the file exists before its first migration has created the tables
+    if ((err as { code?: string }).code === "SQLITE_ERROR") return undefined;
+    throw err;
+  }
+}
+
 export function runRow(ws: TestWorkspace, runId: string): RunRow | undefined {
   return withRunDb(ws, (db) => db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
 }

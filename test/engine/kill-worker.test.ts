@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import {
   count,
   dispose,
+  executionNow,
   integrityCheck,
   killTree,
   LONG_STEP,
@@ -44,7 +45,7 @@ test("kill -9 of the worker running a long step: the step retries on another wor
 
   // the long step has started on A: A's first heartbeat wrote its identity into the database
   const onA = await waitFor("the long step running on worker A", () => {
-    const long = runRow(ws, RUN) ? stepsOf(ws, RUN).long : undefined;
+    const long = executionNow(ws, RUN, "long");
     return long?.state === "running" && long.worker === workerId(workerA.pid!) ? long : undefined;
   });
   assert.equal(onA.attempt, 1);

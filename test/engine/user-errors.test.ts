@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { cli, DIAMOND, dispose, makeWorkspace, STACK_FRAME, type TestWorkspace } from "./helpers.ts";
 
 interface Case {
@@ -71,16 +71,19 @@ before(() => {
 });
 after(() => dispose(ws));
 
-for (const c of CASES) {
-  test(`user error: ${c.name}`, async () => {
-    const r = await cli(ws, c.args);
-    assert.equal(r.code, 1, `exit code ${r.code}\nstderr: ${r.stderr}`);
-    for (const p of c.stderr) assert.match(r.stderr, p);
-    assert.match(r.stderr, /^error: /m, "no `error: ` line on stderr");
-    assert.doesNotMatch(r.stderr, STACK_FRAME, "stack trace on stderr");
-    assert.doesNotMatch(r.stdout, STACK_FRAME, "stack trace on stdout");
-  });
-}
+// two CLI processes at a time: each is mostly tsx start-up, and the machine has two cores
+describe("user errors", { concurrency: 2 }, () => {
+  for (const c of CASES) {
+    test(c.name, async () => {
+      const r = await cli(ws, c.args);
+      assert.equal(r.code, 1, `exit code ${r.code}\nstderr: ${r.stderr}`);
+      for (const p of c.stderr) assert.match(r.stderr, p);
+      assert.match(r.stderr, /^error: /m, "no `error: ` line on stderr");
+      assert.doesNotMatch(r.stderr, STACK_FRAME, "stack trace on stderr");
+      assert.doesNotMatch(r.stdout, STACK_FRAME, "stack trace on stdout");
+    });
+  }
+});
 
 test("no user error started the Temporal dev server", () => {
   assert.equal(existsSync(join(ws.home, "temporal", "server.json")), false);

@@ -75,13 +75,13 @@ function group(promptId: number, responses: number[][], rewards: number[]): Grou
   return { rows, responseMask, rewards };
 }
 
-/** log p of each row's response given its fully masked response, summed per row. */
-async function responseLogLik(fn: LogitsFn, g: Group, maskId: number): Promise<number[]> {
+/** The UniGRPO likelihood estimate: sum per row of log p(x0) at the MASKed positions of `masked`. */
+async function responseLogLik(fn: LogitsFn, g: Group, masked: Int32Array, maskId: number): Promise<number[]> {
   const rows = g.rewards.length;
   const length = g.rows.length / rows;
-  const input = tf.tensor2d(g.rows.map((v, i) => (g.responseMask[i] ? maskId : v)), [rows, length], "int32");
+  const input = tf.tensor2d(masked, [rows, length], "int32");
   const targets = tf.tensor2d(g.rows, [rows, length], "int32");
-  const mask = tf.tensor2d(g.responseMask, [rows, length], "float32");
+  const mask = tf.tensor2d(Array.from(masked, (id) => (id === maskId ? 1 : 0)), [rows, length], "float32");
   const lp = tf.tidy(() => tf.sum(tokenLogProbs(fn(input), targets, mask), 1)); // [R]
   const data = Array.from(await lp.data());
   tf.dispose([input, targets, mask, lp]);
@@ -257,19 +257,22 @@ describe("unigrpoUpdate", () => {
     const ctx = layoutContext(config, tokenizer);
     const policy = createModel(config, new Rng(0));
     const reference = createModel(config, new Rng(0)); // the frozen stage-2 weights
-    const layouts = [chatLayout(ctx, "2+2", "4"), chatLayout(ctx, "2+2", "5")];
+    // Answers that fill the answer region, so the two responses share (almost) no tokens.
+    const layouts = [chatLayout(ctx, "2+2", "the sum is 4"), chatLayout(ctx, "2+2", "no idea: 5?!")];
     const g: Group = {
       rows: Int32Array.from(layouts.flatMap((l) => Array.from(l.ids))),
       responseMask: Uint8Array.from(layouts.flatMap((l) => Array.from(l.roles, (r) => (r === ROLE_ANSWER ? 1 : 0)))),
       rewards: [2.5, 0],
     };
-    const before = await responseLogLik(logitsFn(policy), g, MASK_ID);
+    const seen = spy(logitsFn(policy));
     const result = await unigrpoUpdate({
-      ...BASE, maskId: MASK_ID, beta: 0.01, policyLogits: logitsFn(policy), refLogits: logitsFn(reference), params: policy.params,
-      optimizer: new AdamW(policy.params), groups: [g], mu: 2, rng: new Rng(3),
+      ...BASE, maskId: MASK_ID, lr: 1e-3, beta: 0.01, policyLogits: seen.fn, refLogits: logitsFn(reference), params: policy.params,
+      optimizer: new AdamW(policy.params), groups: [g], mu: 1, rng: new Rng(3),
     });
-    const after = await responseLogLik(logitsFn(policy), g, MASK_ID);
-    assert.equal(result.steps, 2);
+    assert.equal(result.steps, 1);
+    // Likelihoods on the masked rows of the update, before (= the reference's identical weights) and after the step.
+    const before = await responseLogLik(logitsFn(reference), g, seen.inputs[0]!, MASK_ID);
+    const after = await responseLogLik(logitsFn(policy), g, seen.inputs[0]!, MASK_ID);
     assert.ok(after[0]! > before[0]!, `positive advantage: ${before[0]} -> ${after[0]}`);
     assert.ok(after[1]! < before[1]!, `negative advantage: ${before[1]} -> ${after[1]}`);
     disposeModel(policy);

@@ -1,0 +1,75 @@
+// One benchmark worker process: trains the default model on one tfjs backend for a fixed number of
+// steps over the shared batches and prints a RunResult as JSON on its last stdout line.
+// Usage (bench/model.ts spawns it): tsx bench/model-worker.ts <wasm|tensorflow|cpu> <data.json> <steps> <warmup>
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import * as tf from "@tensorflow/tfjs-core";
+import { type BackendChoice, initBackend } from "../model/backend.ts";
+import { STAGE1_COEFFICIENTS, mixedLoss } from "../model/loss.ts";
+import { AdamW } from "../model/optim.ts";
+import { Rng } from "../model/rng.ts";
+import { gradientStep } from "../model/train-loop.ts";
+import { createModel } from "../model/transformer.ts";
+import { revive } from "./model-data.ts";
+
+/** What one worker (a tfjs backend or PyTorch) reports. */
+export interface RunResult {
+  backend: string;
+  threads: number;
+  steps: number;
+  /** Median wall time of the timed steps (forward + backward + clip + AdamW). */
+  msPerStep: number;
+  /** Fastest timed step: less sensitive to other processes on a shared machine. */
+  bestMsPerStep: number;
+  /** Loss of every step, warm-up included, for the parity check. */
+  losses: number[];
+  /** Tensors alive after the last step minus after warm-up (tfjs only; should be 0). */
+  leakedTensors?: number;
+}
+
+export async function runWorker(backend: BackendChoice, dataFile: string, steps: number, warmup: number): Promise<RunResult> {
+  const name = await initBackend(backend);
+  const data = revive(readFileSync(dataFile, "utf8"));
+  const model = createModel(data.config, new Rng(data.seed));
+  const optimizer = new AdamW(model.params);
+  const rng = new Rng(data.seed + 2); // dropout (0 in the default config)
+  const losses: number[] = [];
+  const times: number[] = [];
+  let afterWarmup = 0;
+  for (let step = 0; step < warmup + steps; step++) {
+    if (step === warmup) afterWarmup = tf.memory().numTensors;
+    const batch = data.batches[step]!;
+    const t0 = performance.now();
+    const info = gradientStep({
+      params: model.params,
+      loss: () => mixedLoss(model, batch, STAGE1_COEFFICIENTS, { training: true, rng }),
+      optimizer,
+      lr: data.lr,
+      step,
+    });
+    if (step >= warmup) times.push(performance.now() - t0);
+    losses.push(info.loss);
+  }
+  const leakedTensors = tf.memory().numTensors - afterWarmup;
+  return { backend: name, threads: await backendThreads(name), steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), losses, leakedTensors };
+}
+
+async function backendThreads(name: string): Promise<number> {
+  // TensorFlow's intra-op pool defaults to one thread per core; the cpu backend is plain JavaScript;
+  // wasm says itself (1 in Node: its threaded build needs cross-origin-isolated web workers).
+  if (name === "wasm") return (await import("@tensorflow/tfjs-backend-wasm")).getThreadsCount();
+  return name === "tensorflow" ? cpus().length : 1;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const [backend, dataFile, steps, warmup] = process.argv.slice(2);
+if (process.argv[1]?.endsWith("model-worker.ts")) {
+  if (!backend || !dataFile) throw new Error("usage: tsx bench/model-worker.ts <wasm|tensorflow|cpu> <data.json> <steps> <warmup>");
+  const r = await runWorker(backend as BackendChoice, dataFile, Number(steps ?? 20), Number(warmup ?? 2));
+  console.log(JSON.stringify(r));
+}
