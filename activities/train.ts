@@ -73,6 +73,14 @@ export async function runTrain(ctx: StepContext, raw: unknown): Promise<StepResu
       lastYield = Date.now();
       await new Promise((r) => setImmediate(r));
     };
+    /** Validation heartbeats: one per batch, so a long validation never looks stalled. */
+    const validating = (done: number) => {
+      let batches = 0;
+      return async () => {
+        ctx.progress({ step: done, totalSteps: o.steps, message: `${o.stage}: validating at step ${done} (batch ${++batches})` });
+        await breathe();
+      };
+    };
     ctx.log(`train '${o.stage}': ${parameterCount(model.config)} parameters, batch ${parts.map((p) => `${p.task}:${p.rows}`).join(" ")}, backend ${backend}`);
 
     const onStep = async (info: StepInfo) => {
@@ -91,8 +99,7 @@ export async function runTrain(ctx: StepContext, raw: unknown): Promise<StepResu
     };
 
     const onCheckpoint = async (done: number) => {
-      ctx.progress({ step: done, totalSteps: o.steps, message: `${o.stage}: validating at step ${done}` });
-      lastVal = await validationLoss(model, valSets, o.coefficients, breathe);
+      lastVal = await validationLoss(model, valSets, o.coefficients, validating(done));
       const file = checkpointPath(ctx.checkpointDir, done);
       await saveModelCheckpoint(file, {
         model,
@@ -143,7 +150,7 @@ export async function runTrain(ctx: StepContext, raw: unknown): Promise<StepResu
     }
 
     // Already complete when resumed from the last checkpoint: measure what the final one holds.
-    lastVal ??= await validationLoss(model, valSets, o.coefficients, breathe);
+    lastVal ??= await validationLoss(model, valSets, o.coefficients, validating(o.steps));
     const final = (await listCheckpoints(ctx.checkpointDir)).find((f) => f.step === o.steps);
     if (!final) throw new Error(`train step '${stepId}': the final checkpoint step-${o.steps}.ckpt is missing from ${ctx.checkpointDir}`);
     const out = join(ctx.scratch, OUTPUT_FILE);

@@ -55,10 +55,11 @@ export async function runWorker(backend: BackendChoice, dataFile: string, steps:
 }
 
 async function backendThreads(name: string): Promise<number> {
-  // TensorFlow's intra-op pool defaults to one thread per core; the cpu backend is plain JavaScript;
+  // TensorFlow's intra-op pool: TF_NUM_INTRAOP_THREADS, else one thread per core; the cpu backend is plain JavaScript;
   // wasm says itself (1 in Node: its threaded build needs cross-origin-isolated web workers).
   if (name === "wasm") return (await import("@tensorflow/tfjs-backend-wasm")).getThreadsCount();
-  return name === "tensorflow" ? cpus().length : 1;
+  if (name === "tensorflow") return Number(process.env.TF_NUM_INTRAOP_THREADS) || cpus().length;
+  return 1;
 }
 
 export function median(xs: number[]): number {

@@ -37,6 +37,8 @@ interface Options {
   lr: number;
   seed: number;
   backends: Backend[];
+  /** Thread counts for the multi-threaded runtimes (tensorflow, PyTorch); wasm and cpu use one. */
+  threads: number[];
   torch: boolean;
   out: string;
 }
@@ -49,9 +51,18 @@ const DEFAULTS: Options = {
   lr: 1e-3,
   seed: 0,
   backends: [...BACKENDS],
+  // One thread compares like with like (wasm is single-threaded); all cores shows the best case.
+  // Both matter on a shared machine, where a busy core stalls a multi-threaded step.
+  threads: [...new Set([1, cpus().length])],
   torch: true,
   out: join(ROOT, ".mmada", "bench", "model.json"),
 };
+
+/** Thread-pool sizes for TensorFlow (read by its C library at start-up) and OpenMP (PyTorch). */
+function threadEnv(threads: number): NodeJS.ProcessEnv {
+  const n = String(threads);
+  return { TF_NUM_INTRAOP_THREADS: n, TF_NUM_INTEROP_THREADS: n, OMP_NUM_THREADS: n };
+}
 
 /** Runs a command and parses the JSON object on its last stdout line; errors become { error }. */
 function runJson<T>(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): T | { error: string } {
@@ -79,20 +90,27 @@ async function main(argv: string[]): Promise<void> {
       `${(flopsPerStep / 1e9).toFixed(2)} GFLOP/step (fwd+bwd); load average ${loadavg()[0]!.toFixed(2)}`);
 
     const runs: Array<RunResult | { backend: string; error: string }> = [];
+    const record = (backend: string, threads: number, r: RunResult | { error: string }) => {
+      runs.push("error" in r ? { backend, error: r.error } : r);
+      console.log(`  ${backend} (${threads} thread${threads > 1 ? "s" : ""}): ` +
+        ("error" in r ? `unavailable (${r.error})` : `${r.msPerStep.toFixed(0)} ms/step`));
+      return !("error" in r);
+    };
     for (const backend of opts.backends) {
       const steps = backend === "cpu" ? opts.cpuSteps : opts.steps;
       const warmup = backend === "cpu" ? Math.min(1, opts.warmup) : opts.warmup;
       const args = ["--import", "tsx", join(ROOT, "bench", "model-worker.ts"), backend, dataFile, String(steps), String(warmup)];
-      const r = runJson<RunResult>(process.execPath, args, { TF_CPP_MIN_LOG_LEVEL: "2" });
-      runs.push("error" in r ? { backend, error: r.error } : r);
-      console.log(`  ${backend}: ${"error" in r ? `unavailable (${r.error})` : `${r.msPerStep.toFixed(0)} ms/step`}`);
+      for (const threads of backend === "tensorflow" ? opts.threads : [1]) {
+        const r = runJson<RunResult>(process.execPath, args, { TF_CPP_MIN_LOG_LEVEL: "2", ...threadEnv(threads) });
+        if (!record(backend, threads, r)) break; // not installed: once is enough
+      }
     }
     if (opts.torch) {
       await writeTorchInputs(dir, data);
-      const args = [join(ROOT, "bench", "model_torch.py"), join(dir, "torch.json"), join(dir, "params.bin"), String(opts.steps), String(opts.warmup)];
-      const r = runJson<RunResult>(PYTHON, args);
-      runs.push("error" in r ? { backend: "pytorch", error: r.error } : r);
-      console.log(`  pytorch: ${"error" in r ? `unavailable (${r.error})` : `${r.msPerStep.toFixed(0)} ms/step`}`);
+      for (const threads of opts.threads) {
+        const args = [join(ROOT, "bench", "model_torch.py"), join(dir, "torch.json"), join(dir, "params.bin"), String(opts.steps), String(opts.warmup), String(threads)];
+        if (!record("pytorch", threads, runJson<RunResult>(PYTHON, args, threadEnv(threads)))) break;
+      }
     }
     const sgemm = runJson<{ peakGflops: number; peakGflops1Thread?: number }>(PYTHON, [join(ROOT, "bench", "sgemm.py")]);
     const report = summarise(runs, sgemm, tokensPerStep, flopsPerStep);
@@ -125,11 +143,15 @@ interface Row {
 function summarise(runs: Array<RunResult | { backend: string; error: string }>, sgemm: object, tokensPerStep: number, flopsPerStep: number) {
   const peak = "peakGflops" in sgemm ? (sgemm.peakGflops as number) : undefined;
   const ok = runs.filter((r): r is RunResult => !("error" in r));
-  const torch = ok.find((r) => r.backend === "pytorch");
+  const torchRuns = ok.filter((r) => r.backend === "pytorch");
+  const fastestTorch = [...torchRuns].sort((a, b) => a.msPerStep - b.msPerStep)[0];
+  // Against PyTorch with the same number of threads when it ran, else its fastest run.
+  const torchFor = (threads: number) => torchRuns.find((t) => t.threads === threads) ?? fastestTorch;
   const wasm = ok.find((r) => r.backend === "wasm");
   const rows: Row[] = runs.map((r) => {
     if ("error" in r) return { backend: r.backend, error: r.error };
     const sec = r.msPerStep / 1000;
+    const vsTorch = torchFor(r.threads);
     const gflops = flopsPerStep / sec / 1e9;
     const common = wasm ? Math.min(wasm.losses.length, r.losses.length) : 0;
     const diffs = Array.from({ length: common }, (_, i) => Math.abs(r.losses[i]! - wasm!.losses[i]!));
@@ -141,7 +163,7 @@ function summarise(runs: Array<RunResult | { backend: string; error: string }>, 
       bestMsPerStep: r.bestMsPerStep,
       tokensPerSec: tokensPerStep / sec,
       gflops,
-      vsPytorch: torch ? torch.msPerStep / r.msPerStep : undefined,
+      vsPytorch: vsTorch ? vsTorch.msPerStep / r.msPerStep : undefined,
       fractionOfPeak: peak ? gflops / peak : undefined,
       lossDiffVsWasm: common > 0 ? Math.max(...diffs) : undefined,
       leakedTensors: r.leakedTensors,
@@ -171,7 +193,8 @@ function printReport(report: ReturnType<typeof summarise>, opts: Options): void 
       r.lossDiffVsWasm?.toExponential(1) ?? "-"]);
     if (r.leakedTensors) console.log(`${"".padStart(COLUMNS[0]![1])}  warning: ${r.leakedTensors} tensors leaked over ${r.steps} steps`);
   }
-  console.log(`(lr ${opts.lr}, ${opts.warmup} warm-up steps not timed; x PyTorch > 1 means faster than PyTorch)`);
+  console.log(`(lr ${opts.lr}, ${opts.warmup} warm-up steps not timed; x PyTorch: its ms/step at the same thread count ` +
+    `divided by this backend's, > 1 is faster)`);
 }
 
 function machine() {
@@ -182,7 +205,7 @@ function machine() {
 function parseArgs(argv: string[]): Options {
   const o = { ...DEFAULTS, backends: [...DEFAULTS.backends] };
   const usage = "usage: tsx bench/model.ts [--steps N] [--cpu-steps N] [--warmup N] [--batch N] [--lr X] [--seed N] " +
-    "[--backends wasm,tensorflow,cpu] [--no-torch] [--out FILE]";
+    "[--backends wasm,tensorflow,cpu] [--threads 1,2] [--no-torch] [--out FILE]";
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -202,6 +225,10 @@ function parseArgs(argv: string[]): Options {
     else if (flag === "--seed") o.seed = int();
     else if (flag === "--lr") o.lr = Number(value());
     else if (flag === "--no-torch") o.torch = false;
+    else if (flag === "--threads") {
+      o.threads = value().split(",").map(Number);
+      if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--threads: positive integers, comma-separated\n${usage}`);
+    }
     else if (flag === "--out") o.out = resolve(value());
     else if (flag === "--backends") {
       const list = value().split(",");

@@ -6,7 +6,7 @@ sum(weight * CE) (weights already carry the per-task normalisation and coefficie
 global grad-norm clip 1.0, AdamW (decay on matrices only). Prints one JSON RunResult line:
 {backend, threads, steps, msPerStep, bestMsPerStep, losses}.
 
-Usage: .venv/bin/python bench/model_torch.py <torch.json> <params.bin> <steps> <warmup>
+Usage: .venv/bin/python bench/model_torch.py <torch.json> <params.bin> <steps> <warmup> [threads]
 """
 
 import json
@@ -41,9 +41,11 @@ def load_params(path: str, shapes: list) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) != 5:
-        raise SystemExit("usage: model_torch.py <torch.json> <params.bin> <steps> <warmup>")
+    if len(sys.argv) not in (5, 6):
+        raise SystemExit("usage: model_torch.py <torch.json> <params.bin> <steps> <warmup> [threads]")
     spec_path, params_path, steps, warmup = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    if len(sys.argv) == 6:
+        torch.set_num_threads(int(sys.argv[5]))
     with open(spec_path) as f:
         spec = json.load(f)
     config, B, L = spec["config"], spec["batch"], spec["length"]

@@ -34,8 +34,8 @@ export interface ModelConfig {
 
 /**
  * Default tiny size, chosen by measurement on the 2-core wasm machine (model/README.md,
- * "Default size"): ~1/3 s per optimizer step at batch 16, so ~600 steps plus evaluation and RL
- * fit the 10-15 minute budget of the whole three-stage pipeline.
+ * "Default size"): ~0.5 s of CPU per optimizer step at batch 16 (537 k parameters, L = 67), so
+ * ~600 steps plus evaluation and RL fit the 10-15 minute budget of the whole three-stage pipeline.
  */
 export const DEFAULT_CONFIG: ModelConfig = {
   textVocabSize: NUM_SPECIAL_TOKENS + Array.from(DEFAULT_CHARSET).length,

@@ -72,14 +72,16 @@ export type TextInput = string | readonly number[];
  */
 export function t2iLayout(ctx: LayoutContext, caption: TextInput, codes: ArrayLike<number> | null, drop: { rng: Rng } | { dropCaption: boolean }): Layout {
   const dropped = "rng" in drop ? drop.rng.uniform() < CAPTION_DROP_PROB : drop.dropCaption;
-  const text = dropped ? [] : toIds(ctx, caption);
+  const captionIds = toIds(ctx, caption);
   const room = ctx.textLength - 2; // BOS and EOS
-  if (text.length > room) {
+  // Checked even when dropped, so a caption that does not fit fails every time, not 90% of the time.
+  if (captionIds.length > room) {
     throw new Error(
-      `t2i layout: caption ${preview(ctx, text)} is ${text.length} tokens but textLength T=${ctx.textLength} leaves ${room} ` +
+      `t2i layout: caption ${preview(ctx, captionIds)} is ${captionIds.length} tokens but textLength T=${ctx.textLength} leaves ${room} ` +
         "(T minus BOS and EOS); shorten the caption or raise model.textLength",
     );
   }
+  const text = dropped ? [] : captionIds;
   const b = new Builder(ctx, "t2i");
   b.push(Array(room - text.length).fill(IPAD_ID), ROLE_PROMPT);
   b.push([T2I_ID, BOS_ID, ...text, EOS_ID, SOI_ID], ROLE_PROMPT);

@@ -23,7 +23,8 @@ export async function resolve(specifier, context, next) {
 export async function registerGradients(): Promise<void> {
   const flag = "__mmadaGradientsRegistered";
   const g = globalThis as Record<string, unknown>;
-  if (g[flag]) return;
+  // Already there when @tensorflow/tfjs (e.g. via tfjs-node) was loaded: re-registering would only warn.
+  if (g[flag] || tf.getGradient(tf.Add) !== undefined) return;
   g[flag] = true;
   register(`data:text/javascript,${encodeURIComponent(TFJS_DIST_HOOK)}`);
   await import("@tensorflow/tfjs-core/dist/register_all_gradients.js");
