@@ -50,12 +50,17 @@ export async function main(argv: string[]): Promise<number> {
   return (await command.load())(rest);
 }
 
+/** Exit only after stdout and stderr are flushed (pipes are asynchronous in Node). */
+function exit(code: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err: unknown) => {
     if (process.env.MMADA_DEBUG) console.error(err);
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${msg.includes("\n") && err instanceof CliError ? msg.replace(/\n([^\n]*)$/, "\nerror: $1") : `error: ${msg}`}\n`);
-    process.exit(err instanceof CliError ? err.exitCode : 1);
+    exit(err instanceof CliError ? err.exitCode : 1);
   },
 );
