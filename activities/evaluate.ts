@@ -19,7 +19,7 @@ import {
 import type { ImageSampling, TextSampling } from "./eval/generate.ts";
 import { beat } from "./eval/heartbeat.ts";
 import { pngGrid } from "./eval/png-grid.ts";
-import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers } from "./eval/scorer-inputs.ts";
+import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers, type Scorers } from "./eval/scorer-inputs.ts";
 import { inputPath, inputSha } from "./mmada/inputs.ts";
 import { loadInputModel } from "./mmada/model-io.ts";
 import { withDefaults } from "./mmada/with-defaults.ts";
@@ -54,7 +54,7 @@ export async function runEvaluate(ctx: StepContext, raw: unknown): Promise<StepR
   const tokens = await readTokens(inputPath(ctx, w.tokens, "tokens", "tokens"));
   const loaded = await loadInputModel(inputPath(ctx, w.checkpoint, "checkpoint", "checkpoint"), "checkpoint", stepId);
   if (loaded.optimizerState) tf.dispose(Object.values(loaded.optimizerState.slots)); // evaluation needs the weights only
-  let scorers;
+  let scorers: Scorers;
   try {
     scorers = await loadScorers(ctx, w);
   } catch (err) {

@@ -90,8 +90,8 @@ export async function runUnigrpo(ctx: StepContext, raw: unknown): Promise<StepRe
     const mixProblems = checkMix(w.mix, pools);
     if (mixProblems.length > 0) throw new BadInputError(`unigrpo step '${stepId}': ${mixProblems.join("; ")}`);
 
-    optimizer = new AdamW(policy.params, { weightDecay: w.weightDecay });
-    const resumed = await resume(ctx, w, policy, optimizer);
+    const adamw = (optimizer = new AdamW(policy.params, { weightDecay: w.weightDecay }));
+    const resumed = await resume(ctx, w, policy, adamw);
     const history = resumed?.history ?? [];
     const rewards = await knownRewards(ctx.checkpointDir);
     let lastSaved = resumed?.step;
@@ -115,7 +115,7 @@ export async function runUnigrpo(ctx: StepContext, raw: unknown): Promise<StepRe
       let result: UnigrpoResult;
       try {
         result = await unigrpoUpdate({
-          policyLogits: m.logits, refLogits: reference, params: policy.params, optimizer: optimizer!, lr: w.lr, clip: w.clip,
+          policyLogits: m.logits, refLogits: reference, params: policy.params, optimizer: adamw, lr: w.lr, clip: w.clip,
           groups: rolled.groups, maskId: MASK_ID, mu: w.mu, eps: w.eps, beta: w.beta, rng: streams.update,
         });
       } catch (err) {
@@ -134,7 +134,7 @@ export async function runUnigrpo(ctx: StepContext, raw: unknown): Promise<StepRe
         history.push({ key: "checkpoint_reward", value: reward, step: done });
         const file = checkpointPath(ctx.checkpointDir, done);
         await saveModelCheckpoint(file, {
-          model: policy, optimizer, step: done, rng: new Rng(w.seed), // step s draws from (seed, s): nothing to carry
+          model: policy, optimizer: adamw, step: done, rng: new Rng(w.seed), // step s draws from (seed, s): nothing to carry
           extra: extra(init, tokens.meta.vqSha256, -reward, history),
         });
         await ctx.checkpoint(done, file);

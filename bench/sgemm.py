@@ -5,7 +5,7 @@ one JSON object; bench/model.ts divides each backend's achieved GFLOP/s by the b
 A 2048^2 matmul is 2 * 2048^3 = 17.2 GFLOP (multiply-add counted as 2), large enough that BLAS
 runs at its steady-state rate and small enough to take well under a second per call here.
 
-Usage: .venv/bin/python bench/sgemm.py [--n 2048] [--reps 5]
+Usage: .venv/bin/python bench/sgemm.py [--n 2048] [--reps 10]
 """
 
 import argparse
@@ -51,7 +51,7 @@ def torch_gflops(n: int, reps: int, threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2048, help="matrix size (default 2048)")
-    parser.add_argument("--reps", type=int, default=5, help="timed repetitions, best kept (default 5)")
+    parser.add_argument("--reps", type=int, default=10, help="timed repetitions, best kept (default 10)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     result = {"n": args.n, "cores": cores, "numpy": {}, "torch": {}}

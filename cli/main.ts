@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   compare: { summary: "params, final metrics and step states of runs side by side", load: async () => (await import("./commands/inspect.ts")).compareCommand },
   lineage: { summary: "what produced a run's or an artifact's data, and what used it", load: async () => (await import("./commands/inspect.ts")).lineageCommand },
   report: { summary: "write a run's HTML report (curves, benchmarks, samples)", load: async () => (await import("./commands/report.ts")).reportCommand },
+  sample: { summary: "generate text or a digit image from a run's checkpoint", load: async () => (await import("./commands/sample.ts")).sampleCommand },
   server: { summary: "start/stop/status of the embedded Temporal dev server", load: async () => (await import("./commands/server.ts")).serverCommand },
   worker: { summary: "run a worker for step queues (and the run database)", load: async () => (await import("./commands/server.ts")).workerCommand },
 };

@@ -9,6 +9,7 @@ import { workflowBundle } from "./bundle.ts";
 import { connectWorker, type Endpoint } from "./connection.ts";
 
 let runtimeInstalled = false;
+const HEARTBEAT_THROTTLE = "2s";
 
 /** Quiet the SDK's own logging (warnings and errors still show). */
 export function installRuntime(): void {
@@ -59,6 +60,9 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
         taskQueue: stepQueueName(q),
         activities: stepActivities,
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 4,
+        // progress (heartbeat details) reaches `mmada run` and the Web UI within seconds
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+        defaultHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       }),
     );
   }

@@ -20,7 +20,7 @@ const FIRST: Position = { line: 1, col: 1 };
 
 export function loadSpec(text: string, file: string): { spec?: LoadedSpec; errors: SpecError[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   const errors = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
     const firstLine = e.message.split("\n")[0] ?? e.message;

@@ -16,8 +16,9 @@
 #      the project's tfjs-core (one engine, one kernel registry).
 # Idempotent: a second run only re-links and re-checks. `npm install`/`npm ci` may prune the link;
 # then run this again (seconds). Undo: rm -rf .tools/tfjs-node node_modules/@tensorflow/tfjs-node
-# Needs: Linux x86_64, python3 with pip, gcc/g++/make, readelf (binutils), ~1.2 GB of disk while
-# building (~560 MB after), Node headers (present beside a system Node; else node-gyp downloads them).
+# Needs: Linux x86_64, python3 with pip, gcc/g++/make, readelf (binutils), ~1 GB of disk while
+# building (~750 MB after, in .tools/tfjs-node), Node headers (present beside a system Node; else
+# node-gyp downloads them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,9 +38,6 @@ die() { echo "install-native-tf: error: $*" >&2; exit 1; }
 
 link_into_project() {
   mkdir -p node_modules/@tensorflow
-  if [ -e "$link" ] && [ ! -L "$link" ]; then
-    die "$link exists and is not our link (a real tfjs-node install?); remove it first or keep using it"
-  fi
   ln -sfn "../../$pkg" "$link"
 }
 
@@ -58,6 +56,11 @@ verify() {
   ' "$link"
 }
 
+if [ -e "$link" ] && [ ! -L "$link" ]; then
+  # A regular install (npm with internet access), not ours: leave it alone.
+  verify && { echo "install-native-tf: $link is a regular install that loads; nothing to do"; exit 0; }
+  die "$link exists (a regular install?) but does not load; remove it (rm -rf $link) and run this again"
+fi
 if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -d "$pkg" ]; then
   link_into_project
   verify && exit 0
@@ -140,7 +143,7 @@ echo "install-native-tf: building the binding with node-gyp (~1 min)"
 (cd "$pkg" && LDFLAGS="-Wl,--no-as-needed -L$PWD/deps/lib -ltfjs_pystub" \
   node ../../@mapbox/node-pre-gyp/bin/node-pre-gyp rebuild --build-from-source "${nodedir_flag[@]}" \
   > "$tmp/build.log" 2>&1) || { tail -n 40 "$tmp/build.log" >&2; die "building the tfjs-node binding failed (log above)"; }
-rm -rf "$pkg/build"
+rm -rf "$pkg/build" "$pkg"/build-tmp-napi-*
 
 # One tfjs-core (and cpu backend) for the process: drop the copies npm put in the prefix, so every
 # require walks up to the project's node_modules, which has the same versions.

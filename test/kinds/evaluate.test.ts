@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { PNG } from "pngjs";
 import { GRID_FILE, PREDICTIONS_FILE, runEvaluate } from "../../activities/evaluate.ts";
 import { BadInputError } from "../../activities/step-context.ts";
@@ -79,8 +80,10 @@ describe("evaluate", () => {
     for (const p of predictions) assert.ok(p.predicted >= 0 && p.predicted < DIGIT_CLASSES && p.clip >= 0 && p.clip <= 1);
   });
 
-  it("is deterministic by seed", async () => {
+  it("is deterministic by seed, and releases every tensor it made", async () => {
+    const tensors = tf.memory().numTensors; // after the first run, so tfjs' lazy caches exist already
     const again = await evaluate(3);
+    assert.equal(tf.memory().numTensors, tensors);
     const values = (r: StepResult) => r.metrics.filter((m) => m.key !== "eval_seconds").map((m) => [m.key, m.value]);
     assert.deepEqual(values(again), values(result));
     assert.equal(again.artifacts.samples!.sha256, result.artifacts.samples!.sha256);

@@ -109,7 +109,9 @@ describe("unigrpo", () => {
     await truncate(checkpointPath(first.checkpointDir, 2), 100); // and checkpoint 2 was cut short
 
     const second = await makeContext(ws, "rl", "unigrpo", "rl-resumed");
+    const tensors = tf.memory().numTensors;
     const resumed = await runUnigrpo(second, withFor());
+    assert.equal(tf.memory().numTensors, tensors, "every tensor of the run is released");
     assert.ok(second.logs.some((l) => /skipping damaged checkpoint .*step-2\.ckpt/.test(l)), second.logs.join("\n"));
     assert.ok(second.logs.some((l) => /resuming from .*step-1\.ckpt/.test(l)));
     assert.deepEqual(second.checkpoints.map((c) => c.step), [2, 3]);
