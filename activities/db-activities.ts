@@ -60,7 +60,9 @@ export function createDbActivities(deps: { db: RunDb; root: string }) {
 
     async prepareStep(i: PrepareStepInput): Promise<PreparedStep> {
       const { key, components } = cacheKey(i.step, i.with, i.refs);
-      const checkpointDir = `checkpoints/${key.slice(0, 24)}`;
+      // --no-cache / --force also means no resuming from an earlier run's checkpoints
+      const fresh = i.noCache ? `-${i.executionId.replace(/[^\w.-]+/g, "_")}` : "";
+      const checkpointDir = `checkpoints/${key.slice(0, 24)}${fresh}`;
       const inputs = namedInputs(i.with, i.refs);
       if (!i.noCache) {
         const hit = findCachedOutputs(db, key);

@@ -160,7 +160,9 @@ export async function runTrain(ctx: StepContext, raw: unknown): Promise<StepResu
       meta: { stage: o.stage, steps: o.steps, parameters: parameterCount(model.config), val_loss: lastVal.total },
     });
     ctx.progress({ percent: 100, step: o.steps, totalSteps: o.steps, message: `${o.stage}: done, val loss ${lastVal.total.toFixed(4)}` });
-    return { artifacts: { checkpoint }, metrics: [...history, ...finalMetrics(lastVal, trainSrc.skipped, tasks)] };
+    // where this attempt started: 0 for a fresh start, else the checkpoint it continued from
+    const resumed = { key: "resumed_from_step", value: setup.resumedFrom ? setup.startStep : 0 };
+    return { artifacts: { checkpoint }, metrics: [...history, ...finalMetrics(lastVal, trainSrc.skipped, tasks), resumed] };
   } finally {
     optimizer.dispose();
     disposeModel(model);

@@ -1,6 +1,6 @@
 // A worker process: serves the workspace's database queue (the pipeline workflow + database
 // activities) when it owns the database, and the step queues it is given. Steps run here.
-import { DefaultLogger, Runtime, Worker } from "@temporalio/worker";
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
 import { createDbActivities, databaseRecorder } from "../activities/db-activities.ts";
 import { createStepActivities } from "../activities/run-step.ts";
 import { dbQueueName, stepQueueName, type Workspace } from "../activities/workspace.ts";
@@ -15,7 +15,10 @@ const HEARTBEAT_THROTTLE = "2s";
 export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger("ERROR") });
+  Runtime.install({
+    logger: new DefaultLogger("ERROR"),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: "ERROR" }), forward: {} } },
+  });
 }
 
 export interface WorkerOptions {
@@ -25,6 +28,9 @@ export interface WorkerOptions {
   queues: string[];
   /** Serve the database queue (needs the database file). */
   serveDb: boolean;
+  /** Without serving the database queue, still write step progress and checkpoints to it
+   *  (a step worker on the machine that has the workspace). */
+  recordProgress?: boolean;
   /** Max step activities run at once by this process (per queue). */
   maxConcurrentSteps?: number;
 }
@@ -38,9 +44,9 @@ export interface Workers {
 export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
   installRuntime();
   const connection = await connectWorker(opts.ep);
-  const db: RunDb | undefined = opts.serveDb ? openRunDb(opts.ws.dbFile) : undefined;
+  const db: RunDb | undefined = opts.serveDb || opts.recordProgress ? openRunDb(opts.ws.dbFile) : undefined;
   const workers: Worker[] = [];
-  if (db) {
+  if (db && opts.serveDb) {
     workers.push(
       await Worker.create({
         connection,

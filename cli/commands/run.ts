@@ -7,6 +7,7 @@ import { dbQueueName, openWorkspace } from "../../activities/workspace.ts";
 import { connectClient, endpoint } from "../../engine/connection.ts";
 import { stageInputs } from "../../engine/stage-inputs.ts";
 import { startRun } from "../../engine/submit.ts";
+import { spawnStepWorker } from "../../engine/step-worker-process.ts";
 import { startWorkers } from "../../engine/worker.ts";
 import type { Plan } from "../../pipelines/plan.ts";
 import { getRun } from "../../runs/index.ts";
@@ -90,7 +91,9 @@ async function execute(a: ExecuteArgs): Promise<number> {
   const ep = await endpoint(ws.root, say);
   const { client, close } = await connectClient(ep);
   const queues = a.values.queues ? a.values.queues.split(",").filter(Boolean) : a.plan.steps.map((s) => s.queue);
-  const workers = a.values["no-worker"] ? undefined : await startWorkers({ ws, ep, queues, serveDb: true });
+  const local = !a.values["no-worker"];
+  const workers = local ? await startWorkers({ ws, ep, queues: [], serveDb: true }) : undefined;
+  const stepWorker = local && queues.length ? await spawnStepWorker(ep, ws.root, queues) : undefined;
   const input: RunPipelineInput = {
     runId: a.runId,
     plan: await stageInputs(a.plan, ws.root),
@@ -106,6 +109,7 @@ async function execute(a: ExecuteArgs): Promise<number> {
     handle = await startRun(client, input);
   } catch (err) {
     workers?.shutdown();
+    await stepWorker?.stop();
     await close();
     throw new CliError((err as Error).message);
   }
@@ -124,6 +128,7 @@ async function execute(a: ExecuteArgs): Promise<number> {
     status = workers ? await workers.run(result) : await result;
   } finally {
     process.off("SIGINT", onSigint);
+    await stepWorker?.stop();
     await close();
   }
   const report = withDb((db) => writeRunReport(db, ws.root, a.runId));

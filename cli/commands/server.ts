@@ -4,6 +4,7 @@ import { openWorkspace } from "../../activities/workspace.ts";
 import { ensureDevServer, stopDevServer } from "../../engine/dev-server.ts";
 import { endpoint } from "../../engine/connection.ts";
 import { startWorkers } from "../../engine/worker.ts";
+import { WORKER_READY_LINE } from "../../engine/step-worker-process.ts";
 import { parse } from "../args.ts";
 import { log } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -26,10 +27,17 @@ export async function serverCommand(argv: string[]): Promise<number> {
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const usage = "[--task-queue q]... [--no-db] [--max-steps N]";
+  // --record and --ready-line are for the step worker that `mmada run` starts
   const { values } = parse(
     "worker",
     argv,
-    { "task-queue": { type: "string", multiple: true }, "no-db": { type: "boolean" }, "max-steps": { type: "string" } },
+    {
+      "task-queue": { type: "string", multiple: true },
+      "no-db": { type: "boolean" },
+      "max-steps": { type: "string" },
+      record: { type: "boolean" },
+      "ready-line": { type: "boolean" },
+    },
     usage,
   );
   const ws = openWorkspace();
@@ -37,8 +45,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const queues = (values["task-queue"] as string[] | undefined) ?? ["default"];
   const maxSteps = values["max-steps"] === undefined ? undefined : Number(values["max-steps"]);
   if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) throw new CliError("--max-steps takes a positive whole number");
-  const workers = await startWorkers({ ws, ep, queues, serveDb: !values["no-db"], maxConcurrentSteps: maxSteps });
-  log(`worker ${process.pid} on ${ep.address}: step queues ${queues.join(", ")}${values["no-db"] ? "" : " + the run database"} (Ctrl-C to stop)`);
+  const workers = await startWorkers({ ws, ep, queues, serveDb: !values["no-db"], recordProgress: values.record, maxConcurrentSteps: maxSteps });
+  if (values["ready-line"]) process.stdout.write(`${WORKER_READY_LINE}\n`);
+  else log(`worker ${process.pid} on ${ep.address}: step queues ${queues.join(", ")}${values["no-db"] ? "" : " + the run database"} (Ctrl-C to stop)`);
   const stop = () => workers.shutdown();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -36,8 +36,8 @@ before(async () => {
 });
 after(() => dispose(ws));
 
-let result: CliResult;
-let signalledAt = 0;
+/** The cancelled run's CLI output, checked by the second test. */
+let result: CliResult | undefined;
 
 test("cancel signal during a long step: run cancelled, the step's command killed", { timeout: 240_000 }, async () => {
   const run = spawnCli(ws, ["run", LONG_STEP, "--name", RUN, "--set", `seconds=${LONG_SECONDS}`, "--json"]);
@@ -49,16 +49,16 @@ test("cancel signal during a long step: run cancelled, the step's command killed
   await waitFor("the long step's command", () => pidsWithEnv("MMADA_RUN_ID", RUN).length > 0);
 
   const { client, close } = await connectClient(await endpoint(ws.home));
-  signalledAt = Date.now();
+  const signalledAt = Date.now();
   try {
     await client.workflow.getHandle(workflowIdOf(RUN)).signal("cancel");
   } finally {
     await close();
   }
 
-  result = await run.output;
+  const r = (result = await run.output);
   assert.ok(Date.now() - signalledAt < CANCEL_DEADLINE_MS, `the run took ${Date.now() - signalledAt} ms to stop after cancel`);
-  assert.equal(result.code, 1, result.stderr);
+  assert.equal(r.code, 1, r.stderr);
 
   // the database: run cancelled, the long step cancelled, `after` never ran, nothing left open
   assert.equal(runRow(ws, RUN)?.status, "cancelled");

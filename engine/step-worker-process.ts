@@ -1,0 +1,49 @@
+// `mmada run` serves the workflow and the database in its own process, and runs steps in a
+// child worker process: training is CPU-bound and would otherwise block the event loop that
+// answers workflow tasks, queries and heartbeats.
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Endpoint } from "./connection.ts";
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "mmada.js");
+const READY = "mmada-worker-ready";
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
+export interface StepWorkerProcess {
+  stop(): Promise<void>;
+}
+
+export async function spawnStepWorker(ep: Endpoint, workspaceRoot: string, queues: string[]): Promise<StepWorkerProcess> {
+  const args = [CLI, "worker", "--no-db", "--record", "--ready-line", ...[...new Set(queues)].flatMap((q) => ["--task-queue", q])];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env: { ...process.env, MMADA_HOME: workspaceRoot, TEMPORAL_ADDRESS: ep.address },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the step worker process did not start within 60 s")), START_TIMEOUT_MS);
+    child.stdout!.on("data", (b: Buffer) => {
+      if (b.toString().includes(READY)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the step worker process exited at start (code ${code})`));
+    });
+  });
+  return {
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export const WORKER_READY_LINE = READY;
