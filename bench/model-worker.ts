@@ -21,6 +21,8 @@ export interface RunResult {
   msPerStep: number;
   /** Fastest timed step: less sensitive to other processes on a shared machine. */
   bestMsPerStep: number;
+  /** Median process CPU time (all threads) per timed step: for a one-thread run, what an idle core would take. */
+  cpuMsPerStep: number;
   /** Loss of every step, warm-up included, for the parity check. */
   losses: number[];
   /** Tensors alive after the last step minus after warm-up (tfjs only; should be 0). */
@@ -35,11 +37,13 @@ export async function runWorker(backend: BackendChoice, dataFile: string, steps:
   const rng = new Rng(data.seed + 2); // dropout (0 in the default config)
   const losses: number[] = [];
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let afterWarmup = 0;
   for (let step = 0; step < warmup + steps; step++) {
     if (step === warmup) afterWarmup = tf.memory().numTensors;
     const batch = data.batches[step]!;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const info = gradientStep({
       params: model.params,
       loss: () => mixedLoss(model, batch, STAGE1_COEFFICIENTS, { training: true, rng }),
@@ -47,11 +51,15 @@ export async function runWorker(backend: BackendChoice, dataFile: string, steps:
       lr: data.lr,
       step,
     });
-    if (step >= warmup) times.push(performance.now() - t0);
+    if (step >= warmup) {
+      times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuTimes.push((c.user + c.system) / 1000);
+    }
     losses.push(info.loss);
   }
   const leakedTensors = tf.memory().numTensors - afterWarmup;
-  return { backend: name, threads: await backendThreads(name), steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), losses, leakedTensors };
+  return { backend: name, threads: await backendThreads(name), steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), cpuMsPerStep: median(cpuTimes), losses, leakedTensors };
 }
 
 async function backendThreads(name: string): Promise<number> {

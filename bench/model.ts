@@ -130,6 +130,7 @@ interface Row {
   steps?: number;
   msPerStep?: number;
   bestMsPerStep?: number;
+  cpuMsPerStep?: number;
   tokensPerSec?: number;
   gflops?: number;
   vsPytorch?: number;
@@ -158,6 +159,7 @@ function summarise(runs: Array<RunResult | { backend: string; error: string }>, 
       steps: r.steps,
       msPerStep: r.msPerStep,
       bestMsPerStep: r.bestMsPerStep,
+      cpuMsPerStep: r.cpuMsPerStep,
       tokensPerSec: tokensPerStep / sec,
       gflops,
       // Against PyTorch's fastest run: on a busy 2-core machine its 2-thread run can collapse
@@ -168,12 +170,12 @@ function summarise(runs: Array<RunResult | { backend: string; error: string }>, 
       leakedTensors: r.leakedTensors,
     };
   });
-  return { peakGflops: peak, rows, losses: Object.fromEntries(ok.map((r) => [r.backend, r.losses])) };
+  return { peakGflops: peak, rows, losses: Object.fromEntries(ok.map((r) => [`${r.backend}/${r.threads}`, r.losses])) };
 }
 
 /** Report columns: header and width. */
 const COLUMNS: Array<[string, number]> = [
-  ["backend", 11], ["threads", 8], ["steps", 6], ["ms/step", 9], ["best ms", 9], ["tokens/s", 9], ["GFLOP/s", 9],
+  ["backend", 11], ["threads", 8], ["steps", 6], ["ms/step", 9], ["best ms", 9], ["CPU ms", 9], ["tokens/s", 9], ["GFLOP/s", 9],
   ["x PyTorch", 10], ["of peak", 8], ["max|dloss| vs wasm", 20],
 ];
 
@@ -187,13 +189,13 @@ function printReport(report: ReturnType<typeof summarise>, opts: Options): void 
       console.log(`${r.backend.padStart(COLUMNS[0]![1])}  unavailable: ${r.error}`);
       continue;
     }
-    line([r.backend, String(r.threads), String(r.steps), fmt(r.msPerStep, 0), fmt(r.bestMsPerStep, 0), fmt(r.tokensPerSec, 0), fmt(r.gflops, 2),
+    line([r.backend, String(r.threads), String(r.steps), fmt(r.msPerStep, 0), fmt(r.bestMsPerStep, 0), fmt(r.cpuMsPerStep, 0), fmt(r.tokensPerSec, 0), fmt(r.gflops, 2),
       fmt(r.vsPytorch, 2), r.fractionOfPeak === undefined ? "-" : `${(100 * r.fractionOfPeak).toFixed(1)}%`,
       r.lossDiffVsWasm?.toExponential(1) ?? "-"]);
     if (r.leakedTensors) console.log(`${"".padStart(COLUMNS[0]![1])}  warning: ${r.leakedTensors} tensors leaked over ${r.steps} steps`);
   }
-  console.log(`(lr ${opts.lr}, ${opts.warmup} warm-up steps not timed; x PyTorch: PyTorch's fastest ms/step divided by ` +
-    `this row's, > 1 is faster)`);
+  console.log(`(lr ${opts.lr}; ${opts.warmup} warm-up steps not timed; ms/step is the median wall time, CPU ms the ` +
+    "process CPU time of all its threads; x PyTorch: PyTorch's fastest median ms/step divided by this row's, > 1 is faster)");
 }
 
 function machine() {

@@ -4,7 +4,7 @@ Trains the PyTorch reference model (bench/reference/mmada_ref.py) from the same 
 on the same masked batches, with the same update as the tfjs workers: forward, mixed loss
 sum(weight * CE) (weights already carry the per-task normalisation and coefficient), backward,
 global grad-norm clip 1.0, AdamW (decay on matrices only). Prints one JSON RunResult line:
-{backend, threads, steps, msPerStep, bestMsPerStep, losses}.
+{backend, threads, steps, msPerStep, bestMsPerStep, cpuMsPerStep, losses}.
 
 Usage: .venv/bin/python bench/model_torch.py <torch.json> <params.bin> <steps> <warmup> [threads]
 """
@@ -59,13 +59,13 @@ def main() -> None:
     )
     if len(spec["batches"]) < warmup + steps:
         raise SystemExit(f"error: {len(spec['batches'])} batches for {warmup} + {steps} steps")
-    losses, times = [], []
+    losses, times, cpu_times = [], [], []
     for step in range(warmup + steps):
         batch = spec["batches"][step]
         tokens = torch.tensor(batch["inputIds"], dtype=torch.long).view(B, L)
         labels = torch.tensor(batch["labels"], dtype=torch.long).view(-1)
         weights = torch.tensor(batch["weights"], dtype=torch.float32)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         logits = model(tokens)  # [B, L, V]
         logp = torch.log_softmax(logits.reshape(B * L, -1), dim=-1)  # [B*L, V]
         ce = -logp.gather(1, labels[:, None])[:, 0]  # [B*L]
@@ -77,6 +77,7 @@ def main() -> None:
         value = loss.item()
         if step >= warmup:
             times.append((time.perf_counter() - t0) * 1000)
+            cpu_times.append((time.process_time() - c0) * 1000)
         losses.append(value)
     result = {
         "backend": "pytorch",
@@ -84,6 +85,7 @@ def main() -> None:
         "steps": steps,
         "msPerStep": statistics.median(times),
         "bestMsPerStep": min(times),
+        "cpuMsPerStep": statistics.median(cpu_times),
         "losses": losses,
         "torchVersion": torch.__version__,
     }

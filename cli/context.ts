@@ -13,6 +13,17 @@ export function withDb<T>(fn: (db: RunDb, ws: Workspace) => T): T {
   }
 }
 
+/** withDb for work that awaits: the database stays open until the promise settles. */
+export async function withDbAsync<T>(fn: (db: RunDb, ws: Workspace) => Promise<T>): Promise<T> {
+  const ws = openWorkspace();
+  const db = openRunDb(ws.dbFile);
+  try {
+    return await fn(db, ws);
+  } finally {
+    closeRunDb(db);
+  }
+}
+
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }

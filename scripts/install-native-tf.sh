@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OPTIONAL: the native TensorFlow backend for tfjs (MMADA_BACKEND=tensorflow) without the
-# libtensorflow download that `npm install @tensorflow/tfjs-node` performs (storage.googleapis.com,
+# libtensorflow download that `npm install @tensorflow/tfjs-node` performs (from Google Cloud Storage,
 # unreachable where only the npm and PyPI registries are). Instead:
 #   1. @tensorflow/tfjs-node is installed with --ignore-scripts into .tools/tfjs-node (npm refuses
 #      to install an optional peer dependency into the root project, and package.json stays untouched);

@@ -9,7 +9,7 @@ import { findCachedOutputs, lastExecutionOfStep } from "../../runs/index.ts";
 import { resolveRefs, type StepOutputs } from "../../workflows/resolve-refs.ts";
 import { parse, requirePositional } from "../args.ts";
 import { compileFile } from "../compile.ts";
-import { withDb } from "../context.ts";
+import { withDbAsync } from "../context.ts";
 import { table } from "../render.ts";
 
 export interface StepForecast {
@@ -30,7 +30,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const compiled = compileFile(positionals[0]!, values.set as string[] | undefined);
   const ws = openWorkspace();
   const plan = await stageInputs(compiled.plan, ws.root, { hashOnly: true });
-  const forecast: StepForecast[] = await withDb(async (db) => {
+  const forecast: StepForecast[] = await withDbAsync(async (db) => {
     const outputs: StepOutputs = {};
     const out: StepForecast[] = [];
     for (const step of plan.steps) {

@@ -172,6 +172,15 @@ export function pidsWithEnv(name: string, value: string): number[] {
     .map(Number);
 }
 
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every descendant of `pid` (children first found through /proc/<pid>/stat's ppid field). */
 export function descendants(pid: number): number[] {
   const parentOf = new Map<number, number>();

@@ -1,9 +1,11 @@
 // Acceptance 2: a worker killed with SIGKILL in the middle of a long step. Temporal notices the
 // missing heartbeats (heartbeatTimeout 2s), retries the step on the surviving worker, and the run
-// succeeds with nothing lost or duplicated in the run database.
+// succeeds with nothing lost or duplicated in the run database. A second test checks that the
+// killed worker's step command did not live on beside the retry.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
+  alive,
   count,
   dispose,
   executionNow,
@@ -28,6 +30,10 @@ import {
 
 const RUN = "kill9";
 const WORKER_READY = /worker \d+ on /;
+/** How long a killed worker's step command may take to notice and exit. */
+const ORPHAN_GRACE_MS = 3_000;
+/** Attempt 1's command processes still alive ORPHAN_GRACE_MS after worker A was killed. */
+let orphans: number[] | undefined;
 /** One output per declared output of long-step.yaml. */
 const DECLARED_OUTPUTS = { prep: ["seed"], long: ["result"], after: ["copy"] };
 
@@ -52,10 +58,16 @@ test("kill -9 of the worker running a long step: the step retries on another wor
 
   const workerB = spawnCli(ws, ["worker"]);
   await waitForStderr(workerB, WORKER_READY);
-  // A's shell command runs in its own process group (detached), so kill A's whole tree
+  // attempt 1's shell command (and its `sleep`), then A's whole process group
   const commandPids = pidsWithEnv("MMADA_RUN_ID", RUN);
-  killTree(workerA.pid!);
+  assert.ok(commandPids.length > 0, "attempt 1's command was not found while it ran");
+  process.kill(-workerA.pid!, "SIGKILL");
   await workerA.output;
+  // the command is detached (its own group): see whether it outlives its worker, then make sure
+  // it does not keep running beside attempt 2 either way (checked by the next test)
+  await new Promise((r) => setTimeout(r, ORPHAN_GRACE_MS));
+  orphans = commandPids.filter(alive);
+  for (const p of orphans) killTree(p);
 
   const result = await run.output;
   assert.equal(result.code, 0, `run exited ${result.code}: ${result.stderr}`);
@@ -76,7 +88,11 @@ test("kill -9 of the worker running a long step: the step retries on another wor
   assert.equal(integrityCheck(ws), "ok");
   assert.equal(count(ws, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 
-  assert.ok(commandPids.length > 0, "attempt 1's command was not found while it ran");
   workerB.kill("SIGTERM");
   await workerB.output;
+});
+
+test("kill -9 of a worker also ends the command its step was running (no orphan beside the retry)", () => {
+  assert.ok(orphans, "the kill test did not get as far as killing worker A");
+  assert.deepEqual(orphans, [], `attempt 1's command (pids ${orphans.join(", ")}) still ran ${ORPHAN_GRACE_MS} ms after its worker was killed`);
 });
