@@ -44,9 +44,10 @@ const require = createRequire(import.meta.url);
 async function tryNative(): Promise<boolean> {
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     try {
+      // TensorFlow's C++ logging prints CPU-feature notes at load; keep warnings and errors only
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
       require(pkg);
-      const name = pkg.endsWith("gpu") ? "tensorflow" : "tensorflow";
-      if (await tf.setBackend(name)) {
+      if (await tf.setBackend("tensorflow")) {
         await tf.ready();
         return true;
       }

@@ -1,16 +1,18 @@
 // Shared helpers for the end-to-end engine tests: a fresh workspace (MMADA_HOME) per test file
-// with its own embedded Temporal dev server, the real CLI run as a subprocess, and read-only
-// access to the run database. Nothing here imports engine internals except where a test must
-// talk to Temporal directly (cancel).
+// with its own embedded Temporal dev server, and the real CLI run as a subprocess. Re-exports the
+// process helpers (processes.ts) and the read-only run-database queries (run-db.ts), so a test
+// imports everything from here. No engine code is imported: tests see what a user sees.
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
+import { killByEnv, killTree } from "./processes.ts";
+
+export * from "./processes.ts";
+export * from "./run-db.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const SPECS = join(REPO_ROOT, "test/engine/specs");
 export const DIAMOND = "pipelines/examples/diamond.yaml";
 export const LONG_STEP = "test/engine/specs/long-step.yaml";
 
@@ -151,157 +153,6 @@ export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 
     child.stderr?.on("data", onData);
     child.once("close", (code) => (clearTimeout(timer), rej(new Error(`exited (${code}) before printing ${pattern}: ${seen}`))));
   });
-}
-
-// ---- processes ----------------------------------------------------------------------------
-
-function readProc(pid: string, file: string): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, "utf8");
-  } catch {
-    return undefined; // gone, or not ours
-  }
-}
-
-/** Pids whose environment has NAME=value (how a step's command is found: MMADA_RUN_ID, MMADA_HOME). */
-export function pidsWithEnv(name: string, value: string): number[] {
-  const needle = `${name}=${value}\0`;
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-    .filter((p) => (readProc(p, "environ") ?? "").includes(needle))
-    .map(Number);
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every descendant of `pid` (children first found through /proc/<pid>/stat's ppid field). */
-export function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    const stat = readProc(p, "stat");
-    // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'
-    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : NaN;
-    if (Number.isFinite(ppid)) parentOf.set(Number(p), ppid);
-  }
-  const out: number[] = [];
-  const walk = (parent: number) => {
-    for (const [child, pp] of parentOf) if (pp === parent) out.push(child), walk(child);
-  };
-  walk(pid);
-  return out;
-}
-
-/** SIGKILL a process, its group, and the groups of all its descendants (step commands are detached). */
-export function killTree(pid: number): void {
-  const all = [pid, ...descendants(pid)];
-  for (const p of all) {
-    for (const target of [-p, p]) {
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {
-        // not a group leader, or already gone
-      }
-    }
-  }
-}
-
-function killByEnv(name: string, value: string): void {
-  for (const p of pidsWithEnv(name, value)) killTree(p);
-}
-
-/** How the engine names a worker in `executions.worker` (activities/db-activities.ts workerIdentity). */
-export const workerId = (pid: number) => `${hostname()}:${pid}`;
-
-// ---- the run database (read-only) -----------------------------------------------------------
-
-export interface ExecutionRow {
-  id: string;
-  run_id: string;
-  step_id: string;
-  state: string;
-  attempt: number;
-  worker: string | null;
-  cached_from: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-}
-
-export interface RunRow {
-  id: string;
-  status: string;
-  resumed_from: string | null;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-}
-
-/** Opens runs.db read-only for one query batch (a fresh snapshot each call; closed afterwards). */
-export function withRunDb<T>(ws: TestWorkspace, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(ws.home, "runs.db"), { readonly: true, fileMustExist: true });
-  db.pragma("busy_timeout = 5000");
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
-export const dbExists = (ws: TestWorkspace) => existsSync(join(ws.home, "runs.db"));
-
-export function executionsOf(ws: TestWorkspace, runId: string): ExecutionRow[] {
-  return withRunDb(ws, (db) => db.prepare("SELECT * FROM executions WHERE run_id = ? ORDER BY position").all(runId) as ExecutionRow[]);
-}
-
-/** The run's executions by step id. */
-export function stepsOf(ws: TestWorkspace, runId: string): Record<string, ExecutionRow> {
-  return Object.fromEntries(executionsOf(ws, runId).map((e) => [e.step_id, e]));
-}
-
-/** One step's execution, or undefined while the database or the run does not exist yet (for polling). */
-export function executionNow(ws: TestWorkspace, runId: string, stepId: string): ExecutionRow | undefined {
-  if (!dbExists(ws)) return undefined;
-  try {
-    return withRunDb(ws, (db) => db.prepare("SELECT * FROM executions WHERE id = ?").get(`${runId}/${stepId}`) as ExecutionRow | undefined);
-  } catch (err) {
-    // the file exists before its first migration has created the tables
-    if ((err as { code?: string }).code === "SQLITE_ERROR") return undefined;
-    throw err;
-  }
-}
-
-export function runRow(ws: TestWorkspace, runId: string): RunRow | undefined {
-  return withRunDb(ws, (db) => db.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
-}
-
-/** The first column of the first row (undefined when there is none). */
-export function scalar(ws: TestWorkspace, sql: string, ...args: unknown[]): unknown {
-  return withRunDb(ws, (db) => db.prepare(sql).pluck().get(...args));
-}
-
-export const count = (ws: TestWorkspace, sql: string, ...args: unknown[]): number => Number(scalar(ws, sql, ...args) ?? 0);
-
-export function integrityCheck(ws: TestWorkspace): string {
-  return withRunDb(ws, (db) => db.pragma("integrity_check", { simple: true }) as string);
-}
-
-/** Output events per execution of a run: execution id -> output names. */
-export function outputEvents(ws: TestWorkspace, runId: string): Record<string, string[]> {
-  const rows = withRunDb(ws, (db) =>
-    db
-      .prepare("SELECT e.execution_id AS id, e.name AS name FROM events e JOIN executions x ON x.id = e.execution_id WHERE x.run_id = ? AND e.direction = 'output' ORDER BY e.name")
-      .all(runId) as { id: string; name: string }[],
-  );
-  const out: Record<string, string[]> = {};
-  for (const r of rows) (out[r.id] ??= []).push(r.name);
-  return out;
 }
 
 // ---- the run's JSON status (`run --json`, workflows/run-pipeline.ts RunStatus) ----------------
