@@ -1,5 +1,6 @@
-// The workflow bundle (webpack, a few seconds) is built once per source version and cached in
-// the workspace, so every later command starts its worker quickly.
+// The workflow bundle (webpack, seconds to tens of seconds) is built once per source version and
+// cached in the project's .tools/bundles, so every later command, in any workspace, starts its
+// worker quickly.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -20,8 +21,8 @@ function sourceHash(): string {
   return h.digest("hex").slice(0, 16);
 }
 
-export async function workflowBundle(workspaceRoot: string): Promise<{ code: string }> {
-  const dir = join(workspaceRoot, "bundles");
+export async function workflowBundle(): Promise<{ code: string }> {
+  const dir = join(ROOT, ".tools", "bundles");
   const file = join(dir, `workflows-${sourceHash()}.js`);
   if (existsSync(file)) return { code: readFileSync(file, "utf8") };
   const { code } = await bundleWorkflowCode({

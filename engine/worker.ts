@@ -51,7 +51,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
       await Worker.create({
         connection,
         taskQueue: dbQueueName(opts.ws),
-        workflowBundle: await workflowBundle(opts.ws.root),
+        workflowBundle: await workflowBundle(),
         activities: createDbActivities({ db, root: opts.ws.root }),
         // database writes are short; serialise them per process to keep transactions brief
         maxConcurrentActivityTaskExecutions: 4,
