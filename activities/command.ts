@@ -94,11 +94,24 @@ function spawnShell(
         // already gone
       }
     };
+    // The command has its own process group (so a cancel reaches its children), which also means
+    // it would outlive a worker killed with -9: a detached watchdog ends the group when we die.
+    const watchdog = child.pid ? orphanGuard(process.pid, child.pid) : undefined;
     ctx.signal.addEventListener("abort", kill, { once: true });
     child.on("error", (err) => reject(new BadInputError(`cannot start shell '${shell}': ${err.message}`)));
     child.on("close", (code) => {
       ctx.signal.removeEventListener("abort", kill);
+      watchdog?.kill("SIGKILL");
       resolve({ code, stderrTail: tail });
     });
   });
+}
+
+const WATCH_INTERVAL_S = 1;
+
+function orphanGuard(workerPid: number, groupPid: number) {
+  const script = `while kill -0 ${workerPid} 2>/dev/null; do sleep ${WATCH_INTERVAL_S}; done; kill -KILL -${groupPid} 2>/dev/null`;
+  const guard = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  guard.unref();
+  return guard;
 }

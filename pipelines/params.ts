@@ -77,7 +77,7 @@ export function resolveParams(
       return;
     }
     const v = typeof raw === "string" ? coerceParam(p, raw) : raw;
-    const why = v === undefined ? `'${raw}' is not a ${p.type}${p.type === "boolean" ? " (write true or false)" : ""}` : checkParamValue(p, v);
+    const why = v === undefined ? `'${raw}' is not ${p.type === "integer" ? "an" : "a"} ${p.type}${p.type === "boolean" ? " (write true or false)" : ""}` : checkParamValue(p, v);
     if (why !== undefined || v === undefined) {
       errors.push(specError("E_SET_BAD_VALUE", `bad value for param '${name}' in '${shown}': ${why}`, SET_FILE));
       return;

@@ -130,7 +130,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
       st.status = "succeeded";
     } catch (err) {
       st.status = isCancellation(err) ? "cancelled" : "failed";
-      st.error = describe(err);
+      st.error = describe(err) || (st.status === "cancelled" ? "cancelled" : "failed");
       await CancellationScope.nonCancellable(() =>
         db.finishStep({ executionId: executionId(step), state: st.status, error: st.error }),
       );

@@ -92,8 +92,11 @@ async function execute(a: ExecuteArgs): Promise<number> {
   const { client, close } = await connectClient(ep);
   const queues = a.values.queues ? a.values.queues.split(",").filter(Boolean) : a.plan.steps.map((s) => s.queue);
   const local = !a.values["no-worker"];
-  const workers = local ? await startWorkers({ ws, ep, queues: [], serveDb: true }) : undefined;
-  const stepWorker = local && queues.length ? await spawnStepWorker(ep, ws.root, queues) : undefined;
+  // the step worker process starts while this process bundles and starts its own worker
+  const [workers, stepWorker] = await Promise.all([
+    local ? startWorkers({ ws, ep, queues: [], serveDb: true }) : undefined,
+    local && queues.length ? spawnStepWorker(ep, ws.root, queues) : undefined,
+  ]);
   const input: RunPipelineInput = {
     runId: a.runId,
     plan: await stageInputs(a.plan, ws.root),
