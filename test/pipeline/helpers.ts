@@ -7,10 +7,30 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { connectClient, endpoint } from "../../engine/connection.ts";
 import { workflowIdOf } from "../../engine/submit.ts";
-import { REPO_ROOT, withRunDb, type TestWorkspace } from "../engine/helpers.ts";
+import { alive, REPO_ROOT, startServer, withRunDb, type TestWorkspace } from "../engine/helpers.ts";
 
 export const SMOKE = "pipelines/mmada-smoke.yaml";
 export const LONG_STAGE1 = "test/pipeline/specs/mmada-long-stage1.yaml";
+
+/** How long a dev server that lost its port to another workspace's takes to exit (~1 s). */
+const SERVER_SETTLE_MS = 1500;
+const SERVER_START_TRIES = 3;
+
+/**
+ * startServer, checked: the workspace's recorded server must still be alive a moment later. Two
+ * workspaces starting servers at once can pick the same port, and the loser then records a dead
+ * server while its commands talk to the winner's (engine bug, parallel-workspaces.test.ts); on this
+ * shared machine other test files start servers at any time, so try again (the CLI relaunches a dead one).
+ */
+export async function startOwnServer(ws: TestWorkspace): Promise<void> {
+  for (let i = 1; ; i++) {
+    await startServer(ws);
+    await new Promise((r) => setTimeout(r, SERVER_SETTLE_MS));
+    const { pid } = JSON.parse(readFileSync(join(ws.home, "temporal", "server.json"), "utf8")) as { pid: number };
+    if (alive(pid)) return;
+    if (i === SERVER_START_TRIES) throw new Error(`the dev server of ${ws.home} exited right after starting ${i} times; see its temporal/server.log`);
+  }
+}
 
 /** `executions.progress_json` of a step as the worker that owns the database last wrote it. */
 export interface StepProgressRow {

@@ -6,6 +6,7 @@
 // Variant: the newest checkpoint is truncated on disk after the kill; the resume falls back to the
 // previous one, says so in the step log, and still reproduces the uninterrupted run.
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import { readdirSync, statSync, truncateSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,7 +17,6 @@ import {
   makeWorkspace,
   parseJson,
   spawnCli,
-  startServer,
   stepsOf,
   stepStates,
   waitFor,
@@ -26,18 +26,24 @@ import {
   type RunStatusJson,
   type TestWorkspace,
 } from "../engine/helpers.ts";
-import { cacheKeyOf, checkpointStep, eventsOf, finalMetric, LONG_STAGE1, outputSha, progressOf, stepLog, type StepProgressRow } from "./helpers.ts";
+import { cacheKeyOf, checkpointStep, eventsOf, finalMetric, LONG_STAGE1, outputSha, progressOf, stepLog, startOwnServer, type StepProgressRow } from "./helpers.ts";
 
 const WORKER_READY = /worker \d+ on /;
 /** checkpoint_every and stage1_steps of mmada-long-stage1.yaml (its defaults). */
-const EVERY = 60;
-const STEPS = 180;
+const EVERY = 100;
+const STEPS = 240;
 /** The truncation variant: short checkpoint intervals, so two checkpoints exist early. */
 const VARIANT_EVERY = 20;
 const VARIANT_STEPS = 100;
 /** Steps before stage 1: run by the first test, reused from the cache by the second. */
 const UPSTREAM = ["data", "vq", "tokens"];
 const WAIT_FOR_STAGE1_MS = 150_000;
+
+/** When to kill worker A, judged from the stage-1 progress it wrote to the database. */
+interface KillWhen {
+  what: string;
+  ready: (progress: NonNullable<StepProgressRow["progress"]>) => boolean;
+}
 
 /** Where the kill landed and what the folder held right after it. */
 interface Kill {
@@ -57,8 +63,8 @@ let ref: TestWorkspace; // the uninterrupted runs, same seed and spec
 before(async () => {
   ws = makeWorkspace("kill-resume");
   ref = makeWorkspace("kill-ref");
-  await startServer(ws);
-  await startServer(ref);
+  await startOwnServer(ws);
+  await startOwnServer(ref);
 });
 after(async () => {
   await dispose(ws);
@@ -81,12 +87,31 @@ function checkpointFiles(folder: string): { step: number; path: string }[] {
 async function killMidStage1(
   runId: string,
   params: string[],
-  killWhen: { what: string; ready: (p: NonNullable<StepProgressRow["progress"]>) => boolean },
+  killWhen: KillWhen,
   afterKill: (files: Kill["files"]) => void = () => {},
 ): Promise<Kill> {
+  const started: ChildProcess[] = [];
+  try {
+    return await killAndRecover(runId, params, killWhen, afterKill, started);
+  } catch (err) {
+    // leave nothing running that would outlive the test (and time out in the background)
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) killTree(c.pid!);
+    throw err;
+  }
+}
+
+async function killAndRecover(
+  runId: string,
+  params: string[],
+  killWhen: KillWhen,
+  afterKill: (files: Kill["files"]) => void,
+  started: ChildProcess[],
+): Promise<Kill> {
   const workerA = spawnCli(ws, ["worker"]);
+  started.push(workerA);
   await waitForStderr(workerA, WORKER_READY);
   const run = spawnCli(ws, ["run", LONG_STAGE1, ...params, "--name", runId, "--no-worker", "--json"]);
+  started.push(run);
   const seen: string[] = []; // what the poll saw, for the failure message
   await waitFor(
     `stage1 of ${runId} on worker A ${killWhen.what}`,
@@ -110,6 +135,7 @@ async function killMidStage1(
   afterKill(files);
 
   const workerB = spawnCli(ws, ["worker"]);
+  started.push(workerB);
   await waitForStderr(workerB, WORKER_READY);
   const result = await run.output;
   const recoverySeconds = (Date.now() - killedAt) / 1000;
@@ -151,8 +177,8 @@ function assertTakenOverAndIdentical(kill: Kill, runId: string, refId: string, e
 test("kill -9 mid stage 1: worker B resumes from the newest checkpoint, the final model is byte-identical", { timeout: 300_000 }, async () => {
   // the reference runs meanwhile: the kill scenario mostly waits (heartbeat timeout, worker start)
   // Kill between two checkpoints: right after one there would be nothing lost to measure. The
-  // interval (60 steps, seconds) outlasts the 2 s progress throttle, so such a step does show up.
-  const betweenCheckpoints = { what: `between checkpoints after step ${EVERY}`, ready: (p: { step?: number }) => (p.step ?? 0) > EVERY && p.step! % EVERY !== 0 };
+  // interval (100 steps, 3-5 s) outlasts the 2 s progress throttle, so such a step does show up.
+  const betweenCheckpoints: KillWhen = { what: `between checkpoints after step ${EVERY}`, ready: (p) => (p.step ?? 0) > EVERY && p.step! % EVERY !== 0 };
   const [kill] = await Promise.all([killMidStage1("killed", [], betweenCheckpoints), referenceRun("uninterrupted", [])]);
   const resumed = assertTakenOverAndIdentical(kill, "killed", "uninterrupted", EVERY);
 
@@ -165,16 +191,17 @@ test("kill -9 mid stage 1: worker B resumes from the newest checkpoint, the fina
   // every checkpoint of the run is recorded (by A before the kill, by B after); the one B resumed
   // from may be missing when A died between writing the file and recording it
   const names = new Set(eventsOf(ws, "killed", "stage1", "checkpoint").map((e) => checkpointStep(e.name)));
-  for (let s = EVERY; s <= STEPS; s += EVERY) if (s !== resumed) assert.ok(names.has(s), `checkpoint step-${s} is not recorded`);
+  const expected = [...Array.from({ length: Math.floor(STEPS / EVERY) }, (_, i) => (i + 1) * EVERY), STEPS];
+  for (const s of expected) if (s !== resumed) assert.ok(names.has(s), `checkpoint step-${s} is not recorded`);
   console.log(`kill: progress at kill step ${kill.killStep}/${STEPS}, resumed from ${resumed}, steps lost ${Math.max(0, lost)}; run finished ${kill.recoverySeconds.toFixed(1)} s after the kill`);
 });
 
 test("kill -9, then the newest checkpoint truncated on disk: the resume skips it and uses the previous one", { timeout: 300_000 }, async () => {
   const params = ["--set", `stage1_steps=${VARIANT_STEPS}`, "--set", `checkpoint_every=${VARIANT_EVERY}`];
   // the progress names a checkpoint once its file is in place: then the folder holds two
-  const twoCheckpoints = {
+  const twoCheckpoints: KillWhen = {
     what: `after checkpoint step-${2 * VARIANT_EVERY}`,
-    ready: (p: { checkpoint?: { uri: string } }) => (p.checkpoint ? checkpointStep(p.checkpoint.uri) : 0) >= 2 * VARIANT_EVERY,
+    ready: (p) => (p.checkpoint ? checkpointStep(p.checkpoint.uri) : 0) >= 2 * VARIANT_EVERY,
   };
   let damaged: { step: number; path: string; bytes: number } | undefined;
   const truncateNewest = (files: Kill["files"]) => {

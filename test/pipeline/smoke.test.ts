@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { cliJson, dispose, makeWorkspace, runRow, startServer, stepsOf, stepStates, type RunStatusJson, type TestWorkspace } from "../engine/helpers.ts";
-import { metricsOf, SMOKE } from "./helpers.ts";
+import { cliJson, dispose, makeWorkspace, runRow, stepsOf, stepStates, type RunStatusJson, type TestWorkspace } from "../engine/helpers.ts";
+import { metricsOf, SMOKE, startOwnServer } from "./helpers.ts";
 
 const RUN = "smoke";
 const STEPS = ["data", "classifier", "vq", "tokens", "stage1", "stage2", "stage3", "eval_stage3"];
@@ -21,7 +21,7 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 let ws: TestWorkspace;
 before(async () => {
   ws = makeWorkspace("smoke");
-  await startServer(ws);
+  await startOwnServer(ws);
 });
 after(() => dispose(ws));
 
