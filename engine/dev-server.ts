@@ -115,8 +115,27 @@ function describe(info: ServerFile): Omit<DevServer, "started"> {
   return { address: `127.0.0.1:${info.port}`, uiUrl: `http://127.0.0.1:${info.uiPort}`, pid: info.pid };
 }
 
+const LAUNCH_TRIES = 5;
+/** A server that binds then dies (port taken by a racing launch) shows within this window. */
+const SETTLE_MS = 1000;
+
 async function launch(dir: string, infoFile: string, log: (msg: string) => void): Promise<DevServer> {
-  const port = await freePort(DEFAULT_PORT);
+  let preferred = DEFAULT_PORT;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(preferred);
+    const started = await tryLaunch(dir, port, log);
+    if (started) {
+      writeFileSync(infoFile, JSON.stringify(started) + "\n");
+      return { ...describe(started), started: true };
+    }
+    // another workspace's server took the port between our check and its bind: try further up
+    if (attempt >= LAUNCH_TRIES) throw new Error(`the Temporal dev server failed to start ${LAUNCH_TRIES} times; see ${join(dir, "server.log")}`);
+    preferred = port + 2;
+  }
+}
+
+/** Starts a server on `port`; undefined when it exited (e.g. the port was taken meanwhile). */
+async function tryLaunch(dir: string, port: number, log: (msg: string) => void): Promise<ServerFile | undefined> {
   const uiPort = port + 1000;
   const out = openSync(join(dir, "server.log"), "a");
   const child = spawn(
@@ -137,12 +156,13 @@ async function launch(dir: string, infoFile: string, log: (msg: string) => void)
   log(`starting the Temporal dev server on 127.0.0.1:${port} (UI http://127.0.0.1:${uiPort}, state in ${dir})`);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await portOpen(port))) {
-    if (!alive(info.pid)) throw new Error(`the Temporal dev server exited at start; see ${join(dir, "server.log")}`);
+    if (!alive(info.pid)) return undefined;
     if (Date.now() > deadline) throw new Error(`the Temporal dev server did not open port ${port} within 60 s; see ${join(dir, "server.log")}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  writeFileSync(infoFile, JSON.stringify(info) + "\n");
-  return { ...describe(info), started: true };
+  // the open port may belong to a racing launch: ours must still be alive once things settle
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  return alive(info.pid) ? info : undefined;
 }
 
 /** Stops the workspace's dev server if it runs. */

@@ -142,5 +142,10 @@ async function execute(a: ExecuteArgs): Promise<number> {
     );
     process.stdout.write(`run ${a.runId} ${status.status} in ${duration(Date.now() - started)}; report ${report}\n`);
   }
+  if (status.status !== "succeeded") {
+    const ERROR_LINE_MAX = 400;
+    const first = (status.error ?? status.status).split("\n").map((l) => l.trim()).filter(Boolean).join(" ").slice(0, ERROR_LINE_MAX);
+    process.stderr.write(`error: run ${a.runId} ${status.status}: ${first}; \`mmada resume ${a.runId}\` continues it\n`);
+  }
   return status.status === "succeeded" ? 0 : 1;
 }

@@ -83,14 +83,10 @@ describe("brought text with broken lines", () => {
     assert.deepEqual(failures.map((f) => [f.type, f.nonRetryable]), [["BadInput", true]]);
   });
 
-  // Fails today (reported to the lead): for a failed run `mmada run` prints the table on stdout and
-  // no `error:` line on stderr; its live follower stops polling when the run ends, so whether a step
-  // that fails within a poll interval (1 s) shows as FAILED on stderr at all is a race.
-  // Fix: after the run ends, print `error: run <id> failed: step <id>: <first line of its error>`
-  // on stderr (cli/commands/run.ts), and give follow() one last tick before it stops (cli/follow.ts).
+  // A failed run ends with one `error:` line on stderr naming the step and what went wrong.
   test(
     "onBadRecord: fail -> stderr has one `error:` line naming the step and the first bad record",
-    { todo: "mmada run prints no error line on stderr for a failed run (reported)", timeout: 120_000 },
+    { timeout: 120_000 },
     async () => {
       const r = await cli(ws, ["run", BYO_TEXT, "--set", "on_bad=fail", "--name", "fail-stderr"]);
       assert.equal(r.code, 1);

@@ -30,8 +30,8 @@ import { cacheKeyOf, checkpointStep, eventsOf, finalMetric, LONG_STAGE1, outputS
 
 const WORKER_READY = /worker \d+ on /;
 /** checkpoint_every and stage1_steps of mmada-long-stage1.yaml (its defaults). */
-const EVERY = 100;
-const STEPS = 240;
+const EVERY = 150;
+const STEPS = 330;
 /** The truncation variant: short checkpoint intervals, so two checkpoints exist early. */
 const VARIANT_EVERY = 20;
 const VARIANT_STEPS = 100;
@@ -63,6 +63,9 @@ let ref: TestWorkspace; // the uninterrupted runs, same seed and spec
 before(async () => {
   ws = makeWorkspace("kill-resume");
   ref = makeWorkspace("kill-ref");
+  // One backend for both workspaces (bytes are compared) and a known speed: the kill window relies
+  // on a checkpoint interval that outlasts the progress throttle, which a native backend might not.
+  for (const w of [ws, ref]) w.env.MMADA_BACKEND = "wasm";
   await startOwnServer(ws);
   await startOwnServer(ref);
 });
@@ -177,7 +180,7 @@ function assertTakenOverAndIdentical(kill: Kill, runId: string, refId: string, e
 test("kill -9 mid stage 1: worker B resumes from the newest checkpoint, the final model is byte-identical", { timeout: 300_000 }, async () => {
   // the reference runs meanwhile: the kill scenario mostly waits (heartbeat timeout, worker start)
   // Kill between two checkpoints: right after one there would be nothing lost to measure. The
-  // interval (100 steps, 3-5 s) outlasts the 2 s progress throttle, so such a step does show up.
+  // interval (150 steps, 5-7 s) outlasts the 2 s progress throttle, so such a step does show up.
   const betweenCheckpoints: KillWhen = { what: `between checkpoints after step ${EVERY}`, ready: (p) => (p.step ?? 0) > EVERY && p.step! % EVERY !== 0 };
   const [kill] = await Promise.all([killMidStage1("killed", [], betweenCheckpoints), referenceRun("uninterrupted", [])]);
   const resumed = assertTakenOverAndIdentical(kill, "killed", "uninterrupted", EVERY);

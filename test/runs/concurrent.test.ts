@@ -37,7 +37,7 @@ function startWriter(file: string, runId: string): Writer {
   return { child, ready, exit };
 }
 
-describe("two processes writing one database file", { timeout: 60_000 }, () => {
+describe("two processes writing one database file", { timeout: 300_000 }, () => {
   let t: TempDb;
   let db: RunDb;
   let timings: string[] = [];
