@@ -1,7 +1,7 @@
 // Step cache key = sha256(kind + kind version + resolved `with`, where every artifact is replaced
 // by its content hash). Components are kept so `mmada plan` can say which one changed.
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../pipelines/canonical-json.ts";
+import { canonicalJson } from "./canonical-json.ts";
 import type { PlanStep } from "../pipelines/plan.ts";
 import type { ArtifactRef } from "./types.ts";
 

@@ -6,7 +6,7 @@ import { stepKinds } from "../activities/kinds.ts";
 import type { StepKindInfo, WithObject } from "../activities/kinds.ts";
 import { analyzeSteps } from "./analyze.ts";
 import type { StepInfo } from "./analyze.ts";
-import { canonicalJson } from "./canonical-json.ts";
+import { canonicalJson } from "../activities/canonical-json.ts";
 import { checkRefs, checkStepBranches } from "./check-steps.ts";
 import { dedupeErrors, sortErrors, specError } from "./errors.ts";
 import type { SpecError } from "./errors.ts";

@@ -6,7 +6,7 @@ import { compileText } from "./compile.ts";
 import type { CompileResult } from "./compile.ts";
 import { specError } from "./errors.ts";
 
-export { canonicalJson } from "./canonical-json.ts";
+export { canonicalJson } from "../activities/canonical-json.ts";
 export { compileText, sha256Hex } from "./compile.ts";
 export type { CompileOptions, CompileResult } from "./compile.ts";
 export { formatError } from "./errors.ts";
