@@ -1,5 +1,6 @@
 // mmada: the command-line entry. Every user-facing failure ends as one `error: ...` line and
 // exit code 1; MMADA_DEBUG=1 shows stack traces.
+import { HelpRequested } from "./args.ts";
 import { CliError } from "./errors.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
@@ -39,16 +40,13 @@ export async function main(argv: string[]): Promise<number> {
     const close = Object.keys(COMMANDS).find((c) => c.startsWith(name.slice(0, 3)));
     throw new CliError(`unknown command '${name}'${close ? ` (did you mean '${close}'?)` : ""}; \`mmada --help\` lists them`);
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    // parse() prints usage on unknown options; for --help show it explicitly
-    try {
-      await (await command.load())(["--__help__"]);
-    } catch (err) {
-      process.stdout.write(`${(err as Error).message.split("\n").slice(-1)[0]}\n`);
-    }
+  try {
+    return await (await command.load())(rest);
+  } catch (err) {
+    if (!(err instanceof HelpRequested)) throw err;
+    process.stdout.write(`${err.message}\n`);
     return 0;
   }
-  return (await command.load())(rest);
 }
 
 /** Exit only after stdout and stderr are flushed (pipes are asynchronous in Node). */
@@ -61,7 +59,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (process.env.MMADA_DEBUG) console.error(err);
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${msg.includes("\n") && err instanceof CliError ? msg.replace(/\n([^\n]*)$/, "\nerror: $1") : `error: ${msg}`}\n`);
+    // located spec errors come first, one per line; the summary is the `error:` line
+    const lines = msg.split("\n");
+    const summary = err instanceof CliError && lines.length > 1 && !lines[lines.length - 1]!.startsWith("usage:") ? lines.pop()! : lines.shift()!;
+    const rest = lines.length ? `${lines.join("\n")}\n` : "";
+    process.stderr.write(err instanceof CliError && rest && !rest.startsWith("usage:") ? `${rest}error: ${summary}\n` : `error: ${summary}\n${rest}`);
     exit(err instanceof CliError ? err.exitCode : 1);
   },
 );

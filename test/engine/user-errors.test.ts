@@ -61,7 +61,7 @@ const CASES: Case[] = [
     args: ["run", "test/engine/specs/broken.yaml"],
     stderr: [/broken\.yaml:7:3: error E_YAML_SYNTAX/, /nothing was run/],
   },
-  { name: "an unknown option (shows the usage)", args: ["run", DIAMOND, "--bogus"], stderr: [/Unknown option '--bogus'/, /usage: mmada run <spec\.yaml>/] },
+  { name: "an unknown option (shows the usage)", args: ["run", DIAMOND, "--bogus"], stderr: [/^error: unknown option '--bogus'$/m, /usage: mmada run <spec\.yaml>/] },
   { name: "an unknown command (suggests one)", args: ["stats"], stderr: [/unknown command 'stats' \(did you mean 'status'\?\)/] },
 ];
 
