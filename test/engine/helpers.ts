@@ -3,7 +3,7 @@
 // process helpers (processes.ts) and the read-only run-database queries (run-db.ts), so a test
 // imports everything from here. No engine code is imported: tests see what a user sees.
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,29 +35,9 @@ export interface TestWorkspace {
   children: ChildProcess[];
 }
 
-/**
- * Workflow bundles (engine/bundle.ts: <workspace>/bundles/workflows-<source hash>.js) carried from one
- * test file's workspace to the next: webpack takes seconds per fresh workspace on two cores. A bundle
- * is named by the hash of its sources, so a stale one is simply never used.
- */
-const BUNDLE_CACHE = join(tmpdir(), "mmada-e2e-bundles");
-
-/** Copies finished bundles (not `.tmp` ones being written) that `to` lacks; copy + rename, so a
- *  test file starting at the same moment never reads half a file. */
-function copyBundles(from: string, to: string): void {
-  if (!existsSync(from)) return;
-  for (const f of readdirSync(from).filter((n) => n.endsWith(".js") && !existsSync(join(to, n)))) {
-    mkdirSync(to, { recursive: true });
-    const tmp = join(to, `${f}.${process.pid}.tmp`);
-    cpSync(join(from, f), tmp);
-    renameSync(tmp, join(to, f));
-  }
-}
-
 /** A fresh workspace. TEMPORAL_ADDRESS is dropped so every test uses the workspace's dev server. */
 export function makeWorkspace(label: string): TestWorkspace {
   const home = mkdtempSync(join(tmpdir(), `mmada-e2e-${label}-`));
-  copyBundles(BUNDLE_CACHE, join(home, "bundles"));
   const env: NodeJS.ProcessEnv = { ...process.env, MMADA_HOME: home };
   delete env.TEMPORAL_ADDRESS;
   delete env.MMADA_DEBUG;
@@ -122,7 +102,6 @@ export async function dispose(ws: TestWorkspace): Promise<void> {
   for (const c of ws.children) if (c.pid && c.exitCode === null && c.signalCode === null) killTree(c.pid);
   await cli(ws, ["server", "stop"], 30_000).catch(() => undefined);
   killByEnv("MMADA_HOME", ws.home);
-  copyBundles(join(ws.home, "bundles"), BUNDLE_CACHE);
   rmSync(ws.home, { recursive: true, force: true });
 }
 

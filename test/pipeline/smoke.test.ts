@@ -3,8 +3,9 @@
 // HTML report holds the benchmark table and the generated digits as an inline PNG.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { cliJson, dispose, makeWorkspace, runRow, stepsOf, stepStates, type RunStatusJson, type TestWorkspace } from "../engine/helpers.ts";
+import { cli, cliJson, dispose, makeWorkspace, runRow, stepsOf, stepStates, type RunStatusJson, type TestWorkspace } from "../engine/helpers.ts";
 import { metricsOf, SMOKE, startOwnServer } from "./helpers.ts";
 
 const RUN = "smoke";
@@ -66,4 +67,19 @@ test("mmada-smoke: every step succeeds, every stage has metrics, the report has 
   assert.deepEqual(Buffer.from(png[1]!, "base64").subarray(0, PNG_SIGNATURE.length), PNG_SIGNATURE, "the data URI is not a PNG");
 
   console.log(`smoke: run took ${seconds.toFixed(1)} s; benchmarks ${BENCHMARKS.map((k) => `${k}=${evals.get(k)?.toPrecision(3)}`).join(" ")}`);
+});
+
+// `mmada sample` on the same run (the checkpoint of its last trained stage, or --stage).
+test("mmada sample: text from a stage's checkpoint, and a PNG grid of generated digits", { timeout: 120_000 }, async () => {
+  const text = await cli(ws, ["sample", "--run", RUN, "--stage", "stage2", "--prompt", "3+4=?"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(text.stdout.trim().split("\n").length, 1, "one prompt -> one generated line");
+  const out = join(ws.home, "sample.png");
+  const image = await cli(ws, ["sample", "--run", RUN, "--image-prompt", "a handwritten 7", "--count", "4", "--out", out]);
+  assert.equal(image.code, 0, image.stderr);
+  assert.match(image.stdout, /4 images of "a handwritten 7" from stage3/);
+  assert.deepEqual(readFileSync(out).subarray(0, PNG_SIGNATURE.length), PNG_SIGNATURE);
+  const bad = await cli(ws, ["sample", "--run", RUN, "--stage", "nope", "--prompt", "x"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^error: --stage nope: run 'smoke' has no trained step of that id \(it has stage1, stage2, stage3\)$/m);
 });
