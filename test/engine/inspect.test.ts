@@ -1,6 +1,8 @@
 // Acceptance 7: the read-only commands over recorded runs, text and --json: `runs`, `status`,
 // `compare`, and `lineage` of a run and of one artifact (its producer and every user).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Lineage, RunComparison, RunDetail, RunSummary } from "../../runs/index.ts";
 import { cli, cliJson, DIAMOND, dispose, makeWorkspace, startServer, STACK_FRAME, type TestWorkspace } from "./helpers.ts";
@@ -116,4 +118,13 @@ test("lineage of an artifact (by id and by sha256 prefix): its producer, its use
   assert.equal(l.producedBy?.execution.id, `${RUN_3}/a`);
   assert.deepEqual(l.usedBy.map((u) => u.execution.id).sort(), [`${RERUN_3}/b`, `${RERUN_3}/c`, `${RUN_3}/b`, `${RUN_3}/c`]);
   assert.deepEqual(l.reusedBy.map((u) => u.execution.id), [`${RERUN_3}/a`]);
+});
+
+test("the dev server's Temporal Web UI is up and lists the runs' workflows", async () => {
+  const server = JSON.parse(readFileSync(join(ws.home, "temporal", "server.json"), "utf8")) as { uiPort: number };
+  const res = await fetch(`http://127.0.0.1:${server.uiPort}/api/v1/namespaces/default/workflows`);
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { executions: Array<{ execution: { workflowId: string } }> };
+  const ids = body.executions.map((e) => e.execution.workflowId);
+  for (const run of [RUN_3, RUN_4, RERUN_3]) assert.ok(ids.includes(`mmada-run-${run}`), `the UI does not list ${run}: ${ids.join(", ")}`);
 });
