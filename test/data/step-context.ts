@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StepContext } from "../../activities/step-context.ts";
 import { artifactPath, putArtifact } from "../../activities/store.ts";
-import type { ArtifactRef, StepInput } from "../../activities/types.ts";
+import type { ArtifactRef } from "../../activities/types.ts";
+import { testStepInput } from "../kinds/helpers.ts";
 
 export interface TestContext extends StepContext {
   logs: string[];
@@ -18,27 +19,7 @@ export async function makeContext(stepId = "data"): Promise<TestContext> {
   const scratch = join(root, "scratch");
   await mkdir(scratch, { recursive: true });
   const logs: string[] = [];
-  const input: StepInput = {
-    runId: "test-run",
-    executionId: `test-run/${stepId}`,
-    step: {
-      id: stepId,
-      specId: stepId,
-      uses: "prepare-data",
-      kindVersion: "1",
-      with: {},
-      needs: [],
-      queue: "default",
-      retry: { maximumAttempts: 1 } as StepInput["step"]["retry"],
-      timeoutMs: 60_000,
-      heartbeatTimeoutMs: 60_000,
-      cache: false,
-      outputs: { dataset: "dataset" },
-    },
-    with: {},
-    refs: {},
-    checkpointDir: "checkpoints/test",
-  };
+  const input = testStepInput(stepId, "prepare-data", "checkpoints/test", { dataset: "dataset" });
   return {
     root,
     input,

@@ -24,6 +24,31 @@ export interface Workspace {
   cleanup(): Promise<void>;
 }
 
+/** The StepInput of a one-step test run (no real plan): step `stepId` of kind `uses`. */
+export function testStepInput(stepId: string, uses: string, checkpointDir: string, outputs: Record<string, string> = {}): StepInput {
+  return {
+    runId: "test-run",
+    executionId: `test-run/${stepId}`,
+    step: {
+      id: stepId,
+      specId: stepId,
+      uses,
+      kindVersion: "1",
+      with: {},
+      needs: [],
+      queue: "default",
+      retry: { maximumAttempts: 1, initialIntervalMs: 1000, backoffCoefficient: 2 },
+      timeoutMs: 60_000,
+      heartbeatTimeoutMs: 60_000,
+      cache: false,
+      outputs,
+    },
+    with: {},
+    refs: {},
+    checkpointDir,
+  };
+}
+
 export async function makeWorkspace(): Promise<Workspace> {
   const root = await mkdtemp(join(tmpdir(), "mmada-kinds-"));
   return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
@@ -36,27 +61,7 @@ export async function makeContext(ws: Workspace, stepId: string, uses: string, c
   const checkpointDir = join(ws.root, "checkpoints", checkpointKey);
   await mkdir(scratch, { recursive: true });
   await mkdir(checkpointDir, { recursive: true });
-  const input: StepInput = {
-    runId: "test-run",
-    executionId: `test-run/${stepId}`,
-    step: {
-      id: stepId,
-      specId: stepId,
-      uses,
-      kindVersion: "1",
-      with: {},
-      needs: [],
-      queue: "default",
-      retry: { maximumAttempts: 1 } as StepInput["step"]["retry"],
-      timeoutMs: 60_000,
-      heartbeatTimeoutMs: 60_000,
-      cache: false,
-      outputs: {},
-    },
-    with: {},
-    refs: {},
-    checkpointDir: `checkpoints/${checkpointKey}`,
-  };
+  const input = testStepInput(stepId, uses, `checkpoints/${checkpointKey}`);
   const abort = new AbortController();
   const ctx: TestContext = {
     root: ws.root,
