@@ -41,7 +41,7 @@ export function openRunDb(file: string, options: OpenRunDbOptions = {}): RunDb {
   try {
     // busy_timeout first: switching to WAL on a fresh file needs a lock another opener may hold.
     sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    sqlite.pragma("journal_mode = WAL");
+    retryBusy(() => sqlite.pragma("journal_mode = WAL"));
     // NORMAL is durable against process crashes (kill -9) in WAL mode; only an OS crash can lose the
     // last commits, which the retried activity then rewrites.
     sqlite.pragma("synchronous = NORMAL");
@@ -58,6 +58,24 @@ export function openRunDb(file: string, options: OpenRunDbOptions = {}): RunDb {
 
 export function closeRunDb(db: RunDb): void {
   if (db.sqlite.open) db.sqlite.close();
+}
+
+const BUSY_RETRY_MS = 20;
+
+/**
+ * SQLite answers SQLITE_BUSY at once, without calling the busy handler, when two connections change
+ * the journal mode of a fresh file at the same moment; wait and retry, up to BUSY_TIMEOUT_MS.
+ */
+function retryBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BUSY_RETRY_MS);
+    }
+  }
 }
 
 /** Runs `fn` in a BEGIN IMMEDIATE transaction: all of it commits or none (safe to kill -9 anywhere). */
