@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { parse, stringify } from "yaml";
-import { temporalBinary } from "../engine/dev-server.ts";
+import { temporalBinary } from "../engine/temporal/dev-server.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const NOOP50 = "pipelines/examples/noop50.yaml";

@@ -1,7 +1,8 @@
 // Spec -> plan for the commands that run things; schema/semantic errors become one CliError
 // listing every located error.
 import { compileText, formatError, loadAndCompile, type SpecError } from "../pipelines/index.ts";
-import type { Plan } from "../pipelines/plan.ts";
+import type { Plan } from "../contract/plan.ts";
+import { stepKinds } from "../engine/kinds.ts";
 import { CliError } from "./errors.ts";
 
 function fail(file: string, errors: SpecError[]): never {
@@ -9,13 +10,13 @@ function fail(file: string, errors: SpecError[]): never {
 }
 
 export function compileFile(file: string, set: string[] = []): { plan: Plan; specText: string } {
-  const r = loadAndCompile(file, { set });
+  const r = loadAndCompile(file, { set, kinds: stepKinds() });
   if (!r.ok) fail(file, r.errors);
   return { plan: r.plan, specText: r.specText };
 }
 
 export function compileStored(specText: string, file: string, set: string[]) {
-  const r = compileText(specText, file, { set });
+  const r = compileText(specText, file, { set, kinds: stepKinds() });
   if (!r.ok) fail(file, r.errors);
   return { plan: r.plan, specText: r.specText };
 }

@@ -1,6 +1,6 @@
 // What most commands need: the workspace, its run database, and (for run/resume/status)
 // a Temporal endpoint. Opened lazily so `validate` and `plan` never touch Temporal.
-import { openWorkspace, type Workspace } from "../activities/workspace.ts";
+import { openWorkspace, type Workspace } from "../engine/store/workspace.ts";
 import { closeRunDb, openRunDb, type RunDb } from "../runs/index.ts";
 
 export function withDb<T>(fn: (db: RunDb, ws: Workspace) => T): T {

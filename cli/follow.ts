@@ -1,9 +1,9 @@
 // Live progress of a run on stderr: a line per step state change, and for long steps a
 // progress line (percent, training step, ETA from the observed rate) refreshed while they run.
 import type { WorkflowHandle } from "@temporalio/client";
-import type { StepProgress } from "../activities/types.ts";
-import { snapshot } from "../engine/submit.ts";
-import type { RunStatus } from "../workflows/run-pipeline.ts";
+import type { StepProgress } from "../contract/step-io.ts";
+import { snapshot } from "../engine/temporal/submit.ts";
+import type { RunStatus } from "../contract/run.ts";
 import { duration } from "./render.ts";
 
 const POLL_MS = 1000;

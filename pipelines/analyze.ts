@@ -1,7 +1,7 @@
 // Stage 3a, resolve names: scan every step for its kind, its `needs` and the `${{ }}` expressions
 // in its `with`, reporting unknown kinds, steps and params and malformed expressions. The result
 // (dependencies, references, matrix uses, each with its position) feeds matrix expansion and linking.
-import type { StepKindInfo } from "../activities/kinds.ts";
+import type { StepKindInfo } from "../contract/step-kind.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { specError } from "./errors.ts";
 import type { Position, SpecError } from "./errors.ts";

@@ -1,7 +1,7 @@
 // Stage 3c, check each step against its kind: `with` against the kind's schema (per matrix
 // branch, after substitution), declared outputs, paths that must stay inside their root, input
 // files that must exist, and references to outputs that do not exist or have the wrong kind.
-import type { StepKindInfo, WithObject } from "../activities/kinds.ts";
+import type { StepKindInfo, WithObject } from "../contract/step-kind.ts";
 import type { StepInfo } from "./analyze.ts";
 import { forEachString, sitePos } from "./analyze.ts";
 import { didYouMean } from "./did-you-mean.ts";

@@ -2,11 +2,10 @@
 // as data; all errors of a stage are collected, and a stage is skipped only when earlier errors
 // make it meaningless (bad YAML, a spec that fails its schema, a dependency cycle).
 import { createHash } from "node:crypto";
-import { stepKinds } from "../activities/kinds.ts";
-import type { StepKindInfo, WithObject } from "../activities/kinds.ts";
+import type { StepKindInfo, WithObject } from "../contract/step-kind.ts";
 import { analyzeSteps } from "./analyze.ts";
 import type { StepInfo } from "./analyze.ts";
-import { canonicalJson } from "../activities/canonical-json.ts";
+import { canonicalJson } from "../contract/canonical-json.ts";
 import { checkRefs, checkStepBranches } from "./check-steps.ts";
 import { dedupeErrors, sortErrors, specError } from "./errors.ts";
 import type { SpecError } from "./errors.ts";
@@ -17,10 +16,10 @@ import { branchId, combinations, matrixDomain, restrict, stepKeys } from "./matr
 import type { Combo, MatrixDomain } from "./matrix.ts";
 import { checkParamDefaults, resolveParams } from "./params.ts";
 import type { ParamValues } from "./params.ts";
-import type { OutputRef, Plan, PlanStep, PlanValue } from "./plan.ts";
+import type { OutputRef, Plan, PlanStep, PlanValue } from "../contract/plan.ts";
 import { DEFAULT_CONCURRENCY, resolveSettings, resolveValue } from "./resolve.ts";
 import type { RawSpec, Scalar } from "./spec-types.ts";
-import { templateText } from "./template.ts";
+import { templateText } from "../contract/template.ts";
 import { validateSpec } from "./validate.ts";
 
 export interface CompileOptions {
@@ -28,8 +27,8 @@ export interface CompileOptions {
   set?: string[];
   /** Typed param values (e.g. a resumed run's stored params); applied after `set`. */
   params?: { [name: string]: Scalar };
-  /** The step-kind registry (default: activities/kinds.ts). */
-  kinds?: Record<string, StepKindInfo>;
+  /** The step-kind registry (the engine's is engine/kinds.ts; tests inject their own). */
+  kinds: Record<string, StepKindInfo>;
   /** Checks that project input files exist (paths relative to the project root); skipped if absent. */
   fileExists?: (path: string) => boolean;
   /** Recorded as plan.specPath (default: `file`). */
@@ -46,14 +45,14 @@ function fail(errors: SpecError[]): CompileResult {
   return { ok: false, errors: sortErrors(dedupeErrors(errors)) };
 }
 
-export function compileText(text: string, file: string, opts: CompileOptions = {}): CompileResult {
+export function compileText(text: string, file: string, opts: CompileOptions): CompileResult {
   const loaded = loadSpec(text, file);
   if (!loaded.spec) return fail(loaded.errors);
   const spec = loaded.spec;
   const schemaErrors = validateSpec(spec);
   if (schemaErrors.length) return fail([...loaded.errors, ...schemaErrors]);
   const raw = spec.data as RawSpec;
-  const kinds = opts.kinds ?? stepKinds;
+  const kinds = opts.kinds;
   const errors: SpecError[] = [...loaded.errors, ...checkParamDefaults(spec, raw.params ?? {})];
   const { values: params, errors: paramErrors } = resolveParams(raw.params ?? {}, opts.set, opts.params);
   const { steps, errors: nameErrors } = analyzeSteps(spec, raw, kinds);

@@ -1,31 +1,26 @@
 // Public API of the spec compiler: YAML spec -> Plan (plain JSON), or every error found.
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import type { StepKindInfo } from "../activities/kinds.ts";
+import type { StepKindInfo } from "../contract/step-kind.ts";
 import { compileText } from "./compile.ts";
 import type { CompileResult } from "./compile.ts";
 import { specError } from "./errors.ts";
 
-export { canonicalJson } from "../activities/canonical-json.ts";
 export { compileText, sha256Hex } from "./compile.ts";
 export type { CompileOptions, CompileResult } from "./compile.ts";
 export { formatError } from "./errors.ts";
 export type { ErrorCode, SpecError } from "./errors.ts";
-export { renderTemplate, templateRefs } from "./template.ts";
-export type { TemplateRef } from "./template.ts";
-export { isOutputRef } from "./plan.ts";
-export type { OutputRef, Plan, PlanStep, PlanValue, RetryPlan } from "./plan.ts";
 
 export interface LoadOptions {
   /** `--set name=value` overrides. */
   set?: string[];
   /** Project root: the spec path and input file paths are relative to it (default: process.cwd()). */
   cwd?: string;
-  kinds?: Record<string, StepKindInfo>;
+  kinds: Record<string, StepKindInfo>;
 }
 
 /** Reads a spec file and compiles it; input files named in the spec must exist under `cwd`. */
-export function loadAndCompile(path: string, opts: LoadOptions = {}): CompileResult {
+export function loadAndCompile(path: string, opts: LoadOptions): CompileResult {
   const cwd = opts.cwd ?? process.cwd();
   const full = isAbsolute(path) ? path : resolve(cwd, path);
   let text: string;

@@ -1,13 +1,13 @@
 // Stage 3b, resolve values: a step's settings (built-in < kind < spec `defaults:` < step) and its
 // `with` with params and matrix values substituted. Step output expressions are either kept as
 // text (to validate `with` against the kind's schema) or linked by a callback (to build the plan).
-import type { KindDefaults, StepKindInfo } from "../activities/kinds.ts";
+import type { KindDefaults, StepKindInfo } from "../contract/step-kind.ts";
 import { parseDuration } from "./durations.ts";
 import { findExpressions, isWholeExpression } from "./expressions.ts";
 import type { Combo } from "./matrix.ts";
 import { own } from "./own.ts";
 import type { ParamValues } from "./params.ts";
-import type { PlanValue, RetryPlan } from "./plan.ts";
+import type { PlanValue, RetryPlan } from "../contract/plan.ts";
 import type { RawStep, RawStepSettings } from "./spec-types.ts";
 
 export const DEFAULT_QUEUE = "default";

@@ -1,7 +1,7 @@
 // `runs compare`: params, final metrics and step states of several runs side by side. Every row holds
 // one value per run, in the order the run ids were given (null where that run has no such entry).
 import { inArray } from "drizzle-orm";
-import type { StepState } from "../activities/types.ts";
+import type { StepState } from "../contract/states.ts";
 import { readTx, type RunDb } from "./db.ts";
 import { finalMetrics } from "./final-metrics.ts";
 import { executionsOfRuns, summarizeRuns, type RunSummary } from "./query-runs.ts";

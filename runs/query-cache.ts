@@ -1,7 +1,8 @@
 // Lookups the engine makes before running a step: a cache hit, a checkpoint to resume from, and the
 // previous execution of the same step (to explain which cache component changed).
 import { and, desc, eq, isNotNull } from "drizzle-orm";
-import type { ArtifactRef, StepState } from "../activities/types.ts";
+import type { ArtifactRef } from "../contract/artifacts.ts";
+import type { StepState } from "../contract/states.ts";
 import { eventsOf, namedOf, toArtifactRef } from "./artifact-rows.ts";
 import { readTx, type RunDb } from "./db.ts";
 import { artifacts, events, executions, pipelines, runs } from "./schema.ts";

@@ -1,6 +1,6 @@
 // Reading runs back for the CLI: `runs list` (listRuns) and `runs show` (getRun).
 import { asc, count, desc, eq, inArray } from "drizzle-orm";
-import type { RunState, StepState } from "../activities/types.ts";
+import type { RunState, StepState } from "../contract/states.ts";
 import { eventsOf, namedOf, toStoredArtifact, type StoredArtifact } from "./artifact-rows.ts";
 import { readTx, type RunDb } from "./db.ts";
 import { finalMetrics, type FinalMetric } from "./final-metrics.ts";

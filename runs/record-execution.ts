@@ -2,7 +2,8 @@
 // checkpoints, metrics, end. Each is one BEGIN IMMEDIATE transaction keyed by the execution id, so a
 // retried activity (or one killed -9 halfway) leaves either all of a call's rows or none, never twice.
 import { eq, sql } from "drizzle-orm";
-import type { ArtifactRef, MetricPoint, StepState } from "../activities/types.ts";
+import type { ArtifactRef, MetricPoint } from "../contract/artifacts.ts";
+import type { StepState } from "../contract/states.ts";
 import { addEvent, replaceEvents, upsertArtifact } from "./artifact-rows.ts";
 import { writeTx, type RunDb } from "./db.ts";
 import { executions, FINAL_STEP, metrics, type ExecutionRow } from "./schema.ts";

@@ -1,9 +1,10 @@
 // Run-level writes: the start of a run (pipeline, params, one pending execution per plan step) and its end.
 // Both run inside Temporal activities that may be retried, so both are idempotent upserts.
 import { and, eq } from "drizzle-orm";
-import type { RunState } from "../activities/types.ts";
-import type { Plan } from "../pipelines/plan.ts";
+import type { RunState } from "../contract/states.ts";
+import type { Plan } from "../contract/plan.ts";
 import { writeTx, type RunDb } from "./db.ts";
+import { executionIdOf } from "../contract/ids.ts";
 import { executions, pipelines, RUN_STATUSES, runParams, runs, type ParamType } from "./schema.ts";
 
 export interface RecordRunStartInput {
@@ -14,11 +15,6 @@ export interface RecordRunStartInput {
   specText: string;
   resumedFrom?: string;
   gitCommit?: string;
-}
-
-/** `${runId}/${stepId}`: the execution id of a plan step in a run. */
-export function executionIdOf(runId: string, stepId: string): string {
-  return `${runId}/${stepId}`;
 }
 
 export function recordRunStart(db: RunDb, input: RecordRunStartInput): void {
@@ -149,3 +145,5 @@ export function flattenParams(params: { [key: string]: unknown }, prefix = ""): 
   }
   return rows;
 }
+
+export { executionIdOf };

@@ -5,9 +5,9 @@
 // never duplicate rows (see record-run.ts / record-execution.ts).
 import { sql } from "drizzle-orm";
 import { type AnySQLiteColumn, check, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { RUN_STATUSES, STEP_STATES } from "../contract/states.ts";
 
-export const RUN_STATUSES = ["running", "succeeded", "failed", "cancelled"] as const;
-export const STEP_STATES = ["pending", "running", "succeeded", "cached", "failed", "skipped", "cancelled"] as const;
+export { RUN_STATUSES, STEP_STATES };
 export const EVENT_DIRECTIONS = ["input", "output", "checkpoint"] as const;
 export const PARAM_TYPES = ["string", "number", "boolean", "null", "json"] as const;
 /** `metrics.step` of a final value (MetricPoint without `step`). */

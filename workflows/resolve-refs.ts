@@ -1,16 +1,13 @@
 // Replaces step-output references in a step's `with` by the artifacts those steps produced.
 // Pure (runs inside the workflow sandbox).
-import type { PlanStep, PlanValue } from "../pipelines/plan.ts";
-import type { ArtifactRef } from "../activities/types.ts";
+import type { ArtifactRef } from "../contract/artifacts.ts";
+import { isOutputRef, type PlanStep, type PlanValue } from "../contract/plan.ts";
+import { templateKey, templateRefs } from "../contract/template.ts";
 
 export type StepOutputs = Record<string, Record<string, ArtifactRef>>;
 
-const TEMPLATE = /\$\{\{\s*steps\.([A-Za-z0-9_-]+(?:\[[^\]]*\])?)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}/g;
-
-function isRef(v: unknown): v is { $ref: { step: string; output: string } } {
-  return typeof v === "object" && v !== null && "$ref" in v;
-}
-
+/** `with` with every whole reference replaced by its ArtifactRef, and the artifacts that strings
+ *  name (`refs`, by templateKey; the step runner substitutes their paths). */
 export function resolveRefs(step: PlanStep, outputs: StepOutputs): { with: Record<string, unknown>; refs: Record<string, ArtifactRef> } {
   const refs: Record<string, ArtifactRef> = {};
   const lookup = (stepId: string, output: string): ArtifactRef => {
@@ -18,10 +15,10 @@ export function resolveRefs(step: PlanStep, outputs: StepOutputs): { with: Recor
     if (!ref) throw new Error(`step '${step.id}' needs output '${output}' of '${stepId}', which did not produce it`);
     return ref;
   };
-  const walk = (v: PlanValue | unknown): unknown => {
-    if (isRef(v)) return lookup(v.$ref.step, v.$ref.output);
+  const walk = (v: PlanValue): unknown => {
+    if (isOutputRef(v)) return lookup(v.$ref.step, v.$ref.output);
     if (typeof v === "string") {
-      for (const m of v.matchAll(TEMPLATE)) refs[`steps.${m[1]}.outputs.${m[2]}`] = lookup(m[1]!, m[2]!);
+      for (const r of templateRefs(v)) refs[templateKey(r)] = lookup(r.step, r.output);
       return v;
     }
     if (Array.isArray(v)) return v.map(walk);

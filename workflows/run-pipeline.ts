@@ -13,51 +13,24 @@ import {
   ActivityFailure,
   ApplicationFailure,
 } from "@temporalio/workflow";
-import type { Plan, PlanStep } from "../pipelines/plan.ts";
-import type { createDbActivities } from "../activities/db-activities.ts";
-import type { createStepActivities } from "../activities/run-step.ts";
-import type { StepState } from "../activities/types.ts";
+import type { PlanStep } from "../contract/plan.ts";
+import { executionIdOf, stepQueueName } from "../contract/ids.ts";
+import {
+  CANCEL_SIGNAL,
+  STATUS_QUERY,
+  type DbActivities,
+  type RunPipelineInput,
+  type RunStatus,
+  type StepActivities,
+  type StepStatus,
+} from "../contract/run.ts";
+import { isDone, isFinal } from "../contract/states.ts";
 import { resolveRefs, type StepOutputs } from "./resolve-refs.ts";
 
-export interface RunPipelineInput {
-  runId: string;
-  plan: Plan;
-  specText: string;
-  /** Task queue served by the process that owns the run database. */
-  dbQueue: string;
-  resumedFrom?: string;
-  gitCommit?: string;
-  noCache?: boolean;
-  /** Step ids (plan ids or spec ids) to run even when cached. */
-  force?: string[];
-}
-
-export interface StepStatus {
-  id: string;
-  uses: string;
-  status: StepState;
-  error?: string;
-  startedAt?: number;
-  finishedAt?: number;
-  cachedFrom?: string;
-}
-
-export interface RunStatus {
-  runId: string;
-  status: "running" | "succeeded" | "failed" | "cancelled";
-  steps: StepStatus[];
-  error?: string;
-}
-
-export const statusQuery = defineQuery<RunStatus>("status");
-export const cancelSignal = defineSignal("cancel");
-
-type DbActivities = ReturnType<typeof createDbActivities>;
-type StepActivities = ReturnType<typeof createStepActivities>;
+export const statusQuery = defineQuery<RunStatus>(STATUS_QUERY);
+export const cancelSignal = defineSignal(CANCEL_SIGNAL);
 
 const DB_TIMEOUT = "2 minutes";
-const DONE: StepState[] = ["succeeded", "cached"];
-const FINAL: StepState[] = ["succeeded", "cached", "failed", "skipped", "cancelled"];
 
 export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   const { plan, runId } = input;
@@ -85,7 +58,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   });
 
   const forced = new Set(input.force ?? []);
-  const executionId = (s: PlanStep) => `${runId}/${s.id}`;
+  const executionId = (s: PlanStep) => executionIdOf(runId, s.id);
 
   async function runOne(step: PlanStep): Promise<void> {
     const st = steps[step.id]!;
@@ -108,7 +81,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
         return;
       }
       const acts = proxyActivities<StepActivities>({
-        taskQueue: `mmada-${step.queue}`,
+        taskQueue: stepQueueName(step.queue),
         startToCloseTimeout: step.timeoutMs,
         heartbeatTimeout: step.heartbeatTimeoutMs,
         retry: {
@@ -146,11 +119,11 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
         const st = steps[step.id]!;
         if (st.status !== "pending") continue;
         const deps = step.needs.map((d) => steps[d]!.status);
-        if (deps.some((d) => FINAL.includes(d) && !DONE.includes(d))) {
+        if (deps.some((d) => isFinal(d) && !isDone(d))) {
           st.status = "skipped";
-          st.error = `skipped: needs ${step.needs.filter((d) => !DONE.includes(steps[d]!.status)).join(", ")}`;
+          st.error = `skipped: needs ${step.needs.filter((d) => !isDone(steps[d]!.status)).join(", ")}`;
           await db.finishStep({ executionId: executionId(step), state: "skipped", error: st.error });
-        } else if (deps.every((d) => DONE.includes(d)) && running.size < plan.concurrency) {
+        } else if (deps.every(isDone) && running.size < plan.concurrency) {
           running.set(step.id, runOne(step).finally(() => running.delete(step.id)));
         }
       }

@@ -1,9 +1,9 @@
 // The dataset artifact as the MMaDA kinds use it: the reader of activities/data (format checks
 // and all) plus digits as float pixels in [0, 1], the form every model in model/ takes.
-import { readDatasetSplit, readManifest, type DatasetSplit } from "../data/read-dataset.ts";
-import { PIXEL_MAX, PIXELS } from "../data/mnist-source.ts";
-import { SPLITS, type Split } from "../data/options.ts";
-import type { DatasetManifest } from "../data/dataset-format.ts";
+import { readDatasetSplit, readManifest, type DatasetSplit } from "./data/read-dataset.ts";
+import { PIXEL_MAX, PIXELS } from "./data/mnist-source.ts";
+import { SPLITS, type Split } from "./data/options.ts";
+import type { DatasetManifest } from "./data/dataset-format.ts";
 
 export { PIXELS, SPLITS, type DatasetManifest, type DatasetSplit, type Split };
 

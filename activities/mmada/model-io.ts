@@ -12,8 +12,8 @@ import type { Rng, RngState } from "../../model/rng.ts";
 import { CharTokenizer, type TokenizerJSON } from "../../model/text-tokenizer.ts";
 import { paramShapes, type MMaDA } from "../../model/transformer.ts";
 import type { Params } from "../../model/types.ts";
-import { BadInputError } from "../step-context.ts";
-import type { MetricPoint } from "../types.ts";
+import { BadInputError } from "../../contract/failures.ts";
+import type { MetricPoint } from "../../contract/artifacts.ts";
 
 export const MODEL_CHECKPOINT_KIND = "mmada";
 

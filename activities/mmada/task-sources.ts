@@ -10,7 +10,7 @@
 import type { DatasetSplit, Split } from "./dataset.ts";
 import { chatLayout, lmLayout, mmuLayout, t2iLayout, type Layout, type LayoutContext, type Task } from "../../model/layouts.ts";
 import type { Rng } from "../../model/rng.ts";
-import { formatCotAnswer } from "../data/templates.ts";
+import { formatCotAnswer } from "./data/templates.ts";
 import { imageCodes, type Tokens } from "./tokens-artifact.ts";
 
 export const MIX_TASKS = ["t2i", "lm", "mmu", "cot", "mmcot"] as const;

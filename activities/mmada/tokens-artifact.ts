@@ -7,7 +7,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
 import { join } from "node:path";
-import { BadInputError } from "../step-context.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import { SPLITS, type Dataset, type Split } from "./dataset.ts";
 
 export const TOKENS_FORMAT = "mmada-tokens";

@@ -3,16 +3,17 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { dbQueueName, openWorkspace } from "../../activities/workspace.ts";
-import { connectClient, endpoint } from "../../engine/connection.ts";
-import { stageInputs } from "../../engine/stage-inputs.ts";
-import { startRun } from "../../engine/submit.ts";
-import { spawnStepWorker } from "../../engine/step-worker-process.ts";
-import { startWorkers } from "../../engine/worker.ts";
-import type { Plan } from "../../pipelines/plan.ts";
+import { dbQueueName } from "../../contract/ids.ts";
+import { openWorkspace } from "../../engine/store/workspace.ts";
+import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
+import { stageInputs } from "../../engine/store/stage-inputs.ts";
+import { startRun } from "../../engine/temporal/submit.ts";
+import { spawnStepWorker } from "../../engine/temporal/step-worker-process.ts";
+import { startWorkers } from "../../engine/temporal/worker.ts";
+import type { Plan } from "../../contract/plan.ts";
 import { getRun } from "../../runs/index.ts";
 import { writeRunReport } from "../../report/html-report.ts";
-import type { RunPipelineInput, RunStatus } from "../../workflows/run-pipeline.ts";
+import type { RunPipelineInput, RunStatus } from "../../contract/run.ts";
 import { parse, requirePositional, type Options } from "../args.ts";
 import { compileFile, compileStored } from "../compile.ts";
 import { log, withDb } from "../context.ts";
@@ -101,7 +102,7 @@ async function execute(a: ExecuteArgs): Promise<number> {
     runId: a.runId,
     plan: await stageInputs(a.plan, ws.root),
     specText: a.specText,
-    dbQueue: dbQueueName(ws),
+    dbQueue: dbQueueName(ws.id),
     resumedFrom: a.resumedFrom,
     gitCommit: gitCommit(),
     noCache: a.values["no-cache"],

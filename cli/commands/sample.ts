@@ -3,10 +3,10 @@
 // image: MaskGIT with classifier-free guidance), printing the text or writing a PNG.
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { generateImages, generateText } from "../../activities/eval/generate.ts";
-import { pngGrid } from "../../activities/eval/png-grid.ts";
+import { generateImages, generateText } from "../../activities/mmada/eval/generate.ts";
+import { pngGrid } from "../../activities/mmada/eval/png-grid.ts";
 import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
-import { artifactPath } from "../../activities/store.ts";
+import { artifactPath } from "../../engine/store/artifacts.ts";
 import { initBackend } from "../../model/backend.ts";
 import { chatLayout, layoutContext, t2iLayout } from "../../model/layouts.ts";
 import { Rng } from "../../model/rng.ts";

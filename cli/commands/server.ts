@@ -1,10 +1,10 @@
 // `mmada server [start|stop|status]` and `mmada worker`: run the embedded Temporal dev server
 // and workers separately (e.g. several workers, or workers on other machines with TEMPORAL_ADDRESS).
-import { openWorkspace } from "../../activities/workspace.ts";
-import { ensureDevServer, stopDevServer } from "../../engine/dev-server.ts";
-import { endpoint } from "../../engine/connection.ts";
-import { startWorkers } from "../../engine/worker.ts";
-import { WORKER_READY_LINE } from "../../engine/step-worker-process.ts";
+import { openWorkspace } from "../../engine/store/workspace.ts";
+import { ensureDevServer, stopDevServer } from "../../engine/temporal/dev-server.ts";
+import { endpoint } from "../../engine/temporal/connection.ts";
+import { startWorkers } from "../../engine/temporal/worker.ts";
+import { WORKER_READY_LINE } from "../../engine/temporal/step-worker-process.ts";
 import { parse } from "../args.ts";
 import { log } from "../context.ts";
 import { CliError } from "../errors.ts";

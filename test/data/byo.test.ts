@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { prepareData } from "../../activities/prepare-data.ts";
-import { readDatasetSplit, readManifest } from "../../activities/data/read-dataset.ts";
-import { PIXELS } from "../../activities/data/mnist-source.ts";
-import { SPLITS } from "../../activities/data/options.ts";
-import { BadInputError } from "../../activities/step-context.ts";
+import { run as prepareData } from "../../activities/prepare-data/run.ts";
+import { readDatasetSplit, readManifest } from "../../activities/mmada/data/read-dataset.ts";
+import { PIXELS } from "../../activities/mmada/data/mnist-source.ts";
+import { SPLITS } from "../../activities/mmada/data/options.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import { makeContext, storeInput, type TestContext } from "./step-context.ts";
 
 /** Small sizes so a test runs in about a second (MNIST is loaded once per process). */

@@ -4,14 +4,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { drawProblem, generateCot, solve } from "../../activities/data/arithmetic.ts";
-import { generateCaptions, generateMmcot, generateVqa } from "../../activities/data/image-tasks.ts";
-import { resolveOptions, type ArithmeticOptions, type Operator } from "../../activities/data/options.ts";
-import { rngFor } from "../../activities/data/seeded.ts";
-import { splitPool } from "../../activities/data/splits.ts";
-import { DIGIT_NAMES, formatCotAnswer, sampleTokens } from "../../activities/data/templates.ts";
-import { MIN_PASSAGE_CHARS, normaliseText, toPassages } from "../../activities/data/text-source.ts";
-import { BadInputError } from "../../activities/step-context.ts";
+import { drawProblem, generateCot, solve } from "../../activities/mmada/data/arithmetic.ts";
+import { generateCaptions, generateMmcot, generateVqa } from "../../activities/mmada/data/image-tasks.ts";
+import { resolveOptions, type ArithmeticOptions, type Operator } from "../../activities/mmada/data/options.ts";
+import { rngFor } from "../../activities/mmada/data/seeded.ts";
+import { splitPool } from "../../activities/prepare-data/splits.ts";
+import { DIGIT_NAMES, formatCotAnswer, sampleTokens } from "../../activities/mmada/data/templates.ts";
+import { MIN_PASSAGE_CHARS, normaliseText, toPassages } from "../../activities/prepare-data/text-source.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import { DEFAULT_CHARSET } from "../../model/text-tokenizer.ts";
 
 const BUDGET = 64;

@@ -6,13 +6,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { prepareData } from "../../activities/prepare-data.ts";
-import { readDatasetSplit, readManifest, type DatasetSplit } from "../../activities/data/read-dataset.ts";
-import { PIXELS } from "../../activities/data/mnist-source.ts";
-import { SPLITS, TASKS, type Split } from "../../activities/data/options.ts";
-import { DIGIT_NAMES } from "../../activities/data/templates.ts";
-import { BadInputError, type StepImplementation } from "../../activities/step-context.ts";
-import type { StepResult } from "../../activities/types.ts";
+import { run as prepareData } from "../../activities/prepare-data/run.ts";
+import { readDatasetSplit, readManifest, type DatasetSplit } from "../../activities/mmada/data/read-dataset.ts";
+import { PIXELS } from "../../activities/mmada/data/mnist-source.ts";
+import { SPLITS, TASKS, type Split } from "../../activities/mmada/data/options.ts";
+import { DIGIT_NAMES } from "../../activities/mmada/data/templates.ts";
+import { BadInputError } from "../../contract/failures.ts";
+import { type StepImplementation } from "../../activities/kit/step-context.ts";
+import type { StepResult } from "../../contract/step-io.ts";
 import { makeContext, type TestContext } from "./step-context.ts";
 
 const SMALL = {

@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
-import schema from "../../schemas/steps/prepare-data.schema.json" with { type: "json" };
-import { OPTION_FIELDS, resolveOptions } from "../../activities/data/options.ts";
+import schema from "../../activities/prepare-data/schema.json" with { type: "json" };
+import { OPTION_FIELDS, resolveOptions } from "../../activities/mmada/data/options.ts";
 
 // The same options as pipelines/validate.ts, so strict-mode problems show up here first.
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });

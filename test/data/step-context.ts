@@ -4,9 +4,9 @@
 import { mkdtemp, mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { StepContext } from "../../activities/step-context.ts";
-import { artifactPath, putArtifact } from "../../activities/store.ts";
-import type { ArtifactRef } from "../../activities/types.ts";
+import type { StepContext } from "../../activities/kit/step-context.ts";
+import { artifactPath, putArtifact } from "../../engine/store/artifacts.ts";
+import type { ArtifactRef } from "../../contract/artifacts.ts";
 import { testStepInput } from "../kinds/helpers.ts";
 
 export interface TestContext extends StepContext {

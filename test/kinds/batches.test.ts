@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { batchComposition, cursorAt, EpochOrder, hashSeed, stepRng, valRng } from "../../activities/mmada/batches.ts";
-import { checkpointPath, listCheckpoints, newestValid, pruneCheckpoints } from "../../activities/mmada/checkpoint-folder.ts";
+import { checkpointPath, listCheckpoints, newestValid, pruneCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
 import { MIX_TASKS } from "../../activities/mmada/task-sources.ts";
-import { withDefaults } from "../../activities/mmada/with-defaults.ts";
+import { withDefaults } from "../../activities/kit/with-defaults.ts";
 
 describe("batchComposition", () => {
   it("splits the batch by weight, every active task at least one row, rows summing to the batch", () => {

@@ -7,10 +7,10 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PNG } from "pngjs";
-import { GRID_FILE, PREDICTIONS_FILE, runEvaluate } from "../../activities/evaluate.ts";
-import { BadInputError } from "../../activities/step-context.ts";
-import { putArtifact } from "../../activities/store.ts";
-import type { StepResult } from "../../activities/types.ts";
+import { GRID_FILE, PREDICTIONS_FILE, run as runEvaluate } from "../../activities/evaluate/run.ts";
+import { BadInputError } from "../../contract/failures.ts";
+import { putArtifact } from "../../engine/store/artifacts.ts";
+import type { StepResult } from "../../contract/step-io.ts";
 import { makeContext, makeWorkspace, type Workspace } from "./helpers.ts";
 import { makeFixture, type Fixture } from "./rl-eval-fixture.ts";
 

@@ -5,11 +5,12 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type SplitCounts, type TaskRecords } from "../../activities/data/dataset-format.ts";
-import { writeManifest, writeSplit } from "../../activities/data/write-dataset.ts";
-import type { StepContext } from "../../activities/step-context.ts";
-import { artifactPath, hashPath, putArtifact } from "../../activities/store.ts";
-import type { ArtifactRef, StepInput, StepProgress } from "../../activities/types.ts";
+import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type SplitCounts, type TaskRecords } from "../../activities/mmada/data/dataset-format.ts";
+import { writeManifest, writeSplit } from "../../activities/prepare-data/write-dataset.ts";
+import type { StepContext } from "../../activities/kit/step-context.ts";
+import { artifactPath, hashPath, putArtifact } from "../../engine/store/artifacts.ts";
+import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { StepInput, StepProgress } from "../../contract/step-io.ts";
 import { Rng } from "../../model/rng.ts";
 
 export interface TestContext extends StepContext {

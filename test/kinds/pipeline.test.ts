@@ -5,14 +5,13 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { implementations } from "../../activities/implementations.ts";
-import { stepKinds } from "../../activities/kinds.ts";
-import { listCheckpoints } from "../../activities/mmada/checkpoint-folder.ts";
+import { KINDS } from "../../activities/registry.ts";
+import { listCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
 import { readTokens } from "../../activities/mmada/tokens-artifact.ts";
-import { runTrainClassifier } from "../../activities/train-classifier.ts";
-import { runTrain } from "../../activities/train.ts";
-import type { MetricPoint } from "../../activities/types.ts";
+import { run as runTrainClassifier } from "../../activities/train-classifier/run.ts";
+import { run as runTrain } from "../../activities/train/run.ts";
+import type { MetricPoint } from "../../contract/artifacts.ts";
 import { loadClassifier } from "../../model/classifier.ts";
 import { disposeModel } from "../../model/transformer.ts";
 import { disposeVq, loadVq } from "../../model/vq.ts";
@@ -36,9 +35,9 @@ after(async () => {
 
 describe("registry", () => {
   it("every registered kind has an implementation", async () => {
-    for (const name of Object.keys(stepKinds)) {
-      assert.ok(implementations[name], `no implementation for '${name}'`);
-      assert.equal(typeof (await implementations[name]!()), "function");
+    for (const [name, entry] of Object.entries(KINDS)) {
+      assert.equal(entry.definition.name, name);
+      assert.equal(typeof (await entry.load()), "function", `no run function for '${name}'`);
     }
   });
 });

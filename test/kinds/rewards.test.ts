@@ -13,7 +13,7 @@ import {
   reasoningReward,
   t2iReward,
   untilEos,
-} from "../../activities/rewards.ts";
+} from "../../activities/mmada/eval/rewards.ts";
 
 describe("reasoning reward", () => {
   it("gives 2.5 for the right answer in the right format", () => {

@@ -4,13 +4,13 @@
 // checkpoint in the format the train kind writes (activities/mmada/model-io.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type TaskRecords } from "../../activities/data/dataset-format.ts";
-import { writeManifest, writeSplit } from "../../activities/data/write-dataset.ts";
+import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type TaskRecords } from "../../activities/mmada/data/dataset-format.ts";
+import { writeManifest, writeSplit } from "../../activities/prepare-data/write-dataset.ts";
 import { digitsOf, readDataset, SPLITS } from "../../activities/mmada/dataset.ts";
 import { MODEL_CHECKPOINT_KIND, saveModelCheckpoint } from "../../activities/mmada/model-io.ts";
 import { TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../../activities/mmada/tokens-artifact.ts";
-import { putArtifact } from "../../activities/store.ts";
-import type { ArtifactRef } from "../../activities/types.ts";
+import { putArtifact } from "../../engine/store/artifacts.ts";
+import type { ArtifactRef } from "../../contract/artifacts.ts";
 import { initBackend } from "../../model/backend.ts";
 import { createClassifier, saveClassifier } from "../../model/classifier.ts";
 import { makeConfig } from "../../model/config.ts";

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { readDataset, type Dataset } from "../../activities/mmada/dataset.ts";
 import { CAPTION_QUESTION, splitSources } from "../../activities/mmada/task-sources.ts";
 import { checkTokensMatch, codesFile, readTokens, TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../../activities/mmada/tokens-artifact.ts";
-import { BadInputError } from "../../activities/step-context.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import { makeConfig } from "../../model/config.ts";
 import { layoutContext, ROLE_ANSWER, ROLE_IMAGE, ROLE_PROMPT } from "../../model/layouts.ts";
 import { Rng } from "../../model/rng.ts";

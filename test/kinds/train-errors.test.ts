@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { checkpointPath, listCheckpoints } from "../../activities/mmada/checkpoint-folder.ts";
+import { checkpointPath, listCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
-import { BadInputError, PermanentError } from "../../activities/step-context.ts";
-import { runTrain } from "../../activities/train.ts";
+import { BadInputError, StepFailure } from "../../contract/failures.ts";
+import { run as runTrain } from "../../activities/train/run.ts";
 import { disposeModel } from "../../model/transformer.ts";
 import { makeContext, makeWorkspace, tinyDataset, type Workspace } from "./helpers.ts";
 import { buildUpstream, tinyStage, type Upstream } from "./upstream.ts";
@@ -31,7 +31,7 @@ describe("train: divergence", () => {
       () => assert.fail("training with lr=1e6 should diverge"),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof PermanentError, String(err));
+    assert.ok(err instanceof StepFailure, String(err));
     assert.equal(err.type, "NonFiniteLoss");
     const m = /^diverge: (loss|gradient norm) is (NaN|-?Infinity).* at step (\d+) \(lr=[\d.e+]+\); the last good checkpoint step-(\d+)\.ckpt is kept; lower the learning rate/.exec(err.message);
     assert.ok(m, err.message);

@@ -1,19 +1,19 @@
 // The unigrpo kind on a tiny model: RL steps sample, score and update (the weights move), write
 // step-<n>.ckpt files announced through ctx.checkpoint, store the final checkpoint, and a run
 // interrupted after a checkpoint resumes (past a damaged newest checkpoint) to exactly the weights
-// of the uninterrupted run. A divergent learning rate is a NonFiniteLoss PermanentError.
+// of the uninterrupted run. A divergent learning rate is a NonFiniteLoss StepFailure.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { readdir, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { checkpointPath } from "../../activities/mmada/checkpoint-folder.ts";
+import { checkpointPath } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint, type LoadedModel } from "../../activities/mmada/model-io.ts";
-import { PermanentError } from "../../activities/step-context.ts";
-import type { StepResult } from "../../activities/types.ts";
-import { runUnigrpo, type UnigrpoWith } from "../../activities/unigrpo.ts";
-import { withDefaults } from "../../activities/mmada/with-defaults.ts";
-import schema from "../../schemas/steps/unigrpo.schema.json" with { type: "json" };
+import { StepFailure } from "../../contract/failures.ts";
+import type { StepResult } from "../../contract/step-io.ts";
+import { run as runUnigrpo, type UnigrpoWith } from "../../activities/unigrpo/run.ts";
+import { withDefaults } from "../../activities/kit/with-defaults.ts";
+import schema from "../../activities/unigrpo/schema.json" with { type: "json" };
 import { makeContext, makeWorkspace, type TestContext, type Workspace } from "./helpers.ts";
 import { makeFixture, type Fixture } from "./rl-eval-fixture.ts";
 
@@ -126,7 +126,7 @@ describe("unigrpo", () => {
     assert.deepEqual(rewards(resumed), rewards(full), "the resumed run reports the whole reward curve, identically");
   });
 
-  it("turns a divergent learning rate into a NonFiniteLoss PermanentError, keeping the last good checkpoint", async () => {
+  it("turns a divergent learning rate into a NonFiniteLoss StepFailure, keeping the last good checkpoint", async () => {
     const good = await makeContext(ws, "rl-nan", "unigrpo", "rl-nan");
     await runUnigrpo(good, withFor({ steps: 1, mix: { t2i: 1 } }));
     // The same folder continued with an absurd learning rate: step 2 diverges. (AdamW's normalised
@@ -134,7 +134,7 @@ describe("unigrpo", () => {
     // it calls the implementation directly, below the schema's lr bound.)
     const ctx = await makeContext(ws, "rl-nan", "unigrpo", "rl-nan");
     await assert.rejects(runUnigrpo(ctx, withFor({ lr: 1e30, clip: 0, steps: 3, mix: { t2i: 1 } })), (err: Error) => {
-      assert.ok(err instanceof PermanentError, `${err.name}: ${err.message}`);
+      assert.ok(err instanceof StepFailure, `${err.name}: ${err.message}`);
       assert.equal(err.type, "NonFiniteLoss");
       assert.match(err.message, /^rl-nan: .* at RL step 2 \(lr=1\.00e\+30\); the last good checkpoint step-1\.ckpt is kept; lower the learning rate/);
       return true;

@@ -1,8 +1,9 @@
 // The inputs every train test needs, built once per test file through the real step kinds:
 // tiny dataset -> train-vq -> tokenize-images.
-import { runTokenizeImages } from "../../activities/tokenize-images.ts";
-import { runTrainVq } from "../../activities/train-vq.ts";
-import type { ArtifactRef, StepResult } from "../../activities/types.ts";
+import { run as runTokenizeImages } from "../../activities/tokenize-images/run.ts";
+import { run as runTrainVq } from "../../activities/train-vq/run.ts";
+import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { StepResult } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
 import { makeContext, tinyDataset, TINY_MODEL, TINY_VQ, type Workspace } from "./helpers.ts";
 

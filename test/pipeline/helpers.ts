@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { connectClient, endpoint } from "../../engine/connection.ts";
-import { workflowIdOf } from "../../engine/submit.ts";
+import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
+import { workflowIdOf } from "../../contract/ids.ts";
 import { alive, REPO_ROOT, startServer, withRunDb, type TestWorkspace } from "../engine/helpers.ts";
 
 export const SMOKE = "pipelines/mmada-smoke.yaml";

@@ -2,7 +2,7 @@
 // what did the last execution of this step look like.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { ArtifactRef } from "../../activities/types.ts";
+import type { ArtifactRef } from "../../contract/artifacts.ts";
 import {
   executionIdOf,
   findCachedOutputs,

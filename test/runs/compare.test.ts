@@ -1,7 +1,7 @@
 // Reading runs back: listRuns, getRun and compareRuns (differing params vs --all, the final-metrics rule).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Plan } from "../../pipelines/plan.ts";
+import type { Plan } from "../../contract/plan.ts";
 import {
   compareRuns,
   executionIdOf,

@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ArtifactRef } from "../../activities/types.ts";
-import type { Plan, PlanStep } from "../../pipelines/plan.ts";
+import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { Plan, PlanStep } from "../../contract/plan.ts";
 import { closeRunDb, openRunDb, type RunDb } from "../../runs/index.ts";
 
 export const TABLES = ["pipelines", "runs", "run_params", "executions", "artifacts", "events", "metrics"] as const;

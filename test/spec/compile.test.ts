@@ -4,15 +4,17 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { canonicalJson, compileText, formatError, loadAndCompile } from "../../pipelines/index.ts";
-import { planOf } from "./helpers.ts";
+import { canonicalJson } from "../../contract/canonical-json.ts";
+import { stepKinds } from "../../engine/kinds.ts";
+import { formatError } from "../../pipelines/index.ts";
+import { planOf, compile, load } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const DIAMOND = "pipelines/examples/diamond.yaml";
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 test("diamond: a -> (b, c) -> d in topological order, refs become OutputRefs", () => {
-  const plan = planOf(loadAndCompile(DIAMOND));
+  const plan = planOf(load(DIAMOND));
   assert.equal(plan.pipeline, "diamond");
   assert.deepEqual(plan.steps.map((s) => s.id), ["a", "b", "c", "d"]);
   assert.deepEqual(plan.steps.map((s) => s.needs), [[], ["a"], ["a"], ["b", "c"]]);
@@ -29,19 +31,19 @@ test("diamond: a -> (b, c) -> d in topological order, refs become OutputRefs", (
 });
 
 test("diamond: built-in step defaults", () => {
-  const a = planOf(loadAndCompile(DIAMOND)).steps[0];
+  const a = planOf(load(DIAMOND)).steps[0];
   assert.equal(a?.queue, "default");
   assert.deepEqual(a?.retry, { maximumAttempts: 3, initialIntervalMs: 1000, backoffCoefficient: 2 });
   assert.equal(a?.timeoutMs, 3_600_000);
   assert.equal(a?.heartbeatTimeoutMs, 60_000);
   assert.equal(a?.cache, true);
-  assert.equal(a?.kindVersion, "1");
+  assert.equal(a?.kindVersion, stepKinds()["command"]?.version);
   assert.equal(a?.matrix, undefined);
 });
 
 test("hashes: specHash is sha256 of the text, planHash of the canonical plan minus path and hashes", () => {
   const text = readFileSync(DIAMOND, "utf8");
-  const r = loadAndCompile(DIAMOND);
+  const r = load(DIAMOND);
   const plan = planOf(r);
   assert.equal(r.ok && r.specText, text);
   assert.equal(plan.specHash, sha(text));
@@ -51,23 +53,23 @@ test("hashes: specHash is sha256 of the text, planHash of the canonical plan min
 
 test("determinism: same spec + params -> byte-identical canonical plan", () => {
   const text = readFileSync(DIAMOND, "utf8");
-  const one = planOf(compileText(text, "x.yaml"));
-  const two = planOf(compileText(text, "x.yaml"));
+  const one = planOf(compile(text, "x.yaml"));
+  const two = planOf(compile(text, "x.yaml"));
   assert.equal(canonicalJson(one), canonicalJson(two));
   // The spec's location is not part of what runs.
-  assert.equal(planOf(compileText(text, "elsewhere/y.yaml")).planHash, one.planHash);
+  assert.equal(planOf(compile(text, "elsewhere/y.yaml")).planHash, one.planHash);
   // A comment changes the spec hash, not the plan hash.
-  const commented = planOf(compileText(`${text}\n# a comment\n`, "x.yaml"));
+  const commented = planOf(compile(`${text}\n# a comment\n`, "x.yaml"));
   assert.notEqual(commented.specHash, one.specHash);
   assert.equal(commented.planHash, one.planHash);
   // Other params change the plan.
-  const failing = planOf(compileText(text, "x.yaml", { set: ["fail=true"] }));
+  const failing = planOf(compile(text, "x.yaml", { set: ["fail=true"] }));
   assert.notEqual(failing.planHash, one.planHash);
   assert.equal(failing.specHash, one.specHash);
 });
 
 test("diamond --set fail=true makes c's command fail", () => {
-  const plan = planOf(loadAndCompile(DIAMOND, { set: ["fail=true"] }));
+  const plan = planOf(load(DIAMOND, { set: ["fail=true"] }));
   const run = String(plan.steps.find((s) => s.id === "c")?.with["run"]);
   assert.match(run, /if \[ "true" = "true" \]/);
   assert.match(run, /exit 3/);
@@ -91,7 +93,7 @@ steps:
     cache: false
     with: { data: "\${{ steps.data.outputs.data }}" }
 `;
-  const plan = planOf(compileText(spec, "layers.yaml", { kinds: testKinds }));
+  const plan = planOf(compile(spec, "layers.yaml", { kinds: testKinds }));
   const [data, t1, t2] = ["data", "t1", "t2"].map((id) => plan.steps.find((s) => s.id === id));
   assert.equal(data?.queue, "default");
   assert.equal(data?.timeoutMs, 30 * 60_000);
@@ -107,7 +109,7 @@ steps:
 });
 
 test("noop50: 50 steps in 5 chains of 10", () => {
-  const plan = planOf(loadAndCompile("pipelines/examples/noop50.yaml"));
+  const plan = planOf(load("pipelines/examples/noop50.yaml"));
   assert.equal(plan.steps.length, 50);
   assert.equal(plan.steps.filter((s) => s.needs.length === 0).length, 5);
   assert.ok(plan.steps.every((s) => s.needs.length <= 1 && s.cache === false));
@@ -119,7 +121,7 @@ test("noop50: 50 steps in 5 chains of 10", () => {
 });
 
 test("a missing spec file is E_FILE_NOT_FOUND without a position", () => {
-  const r = loadAndCompile("pipelines/examples/nope.yaml");
+  const r = load("pipelines/examples/nope.yaml");
   assert.equal(r.ok, false);
   if (r.ok) return;
   assert.deepEqual(r.errors.map((e) => [e.code, e.file, e.line]), [["E_FILE_NOT_FOUND", "pipelines/examples/nope.yaml", undefined]]);
@@ -127,7 +129,7 @@ test("a missing spec file is E_FILE_NOT_FOUND without a position", () => {
 });
 
 test("formatError: file:line:col, code, message and hint", () => {
-  const r = compileText("name: x\nsteps:\n  a:\n    uses: comand\n", "p.yaml");
+  const r = compile("name: x\nsteps:\n  a:\n    uses: comand\n", "p.yaml");
   assert.equal(r.ok, false);
   if (r.ok) return;
   assert.equal(formatError(r.errors[0] as never), "p.yaml:4:11: error E_UNKNOWN_KIND: step 'a' uses unknown step kind 'comand' (did you mean 'command'?)");

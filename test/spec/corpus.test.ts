@@ -1,12 +1,13 @@
 // Data-driven spec errors: every corpus/<name>.yaml is an invalid spec and corpus/<name>.expected.json
 // lists the errors it must produce, with exact codes and positions (and the "did you mean" hint
 // where one is expected). Adding a case = adding those two files.
+import { load } from "./helpers.ts";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { formatError, loadAndCompile } from "../../pipelines/index.ts";
+import { formatError} from "../../pipelines/index.ts";
 import type { SpecError } from "../../pipelines/index.ts";
 import { testKinds } from "./test-kinds.ts";
 
@@ -30,7 +31,7 @@ for (const f of specs) {
   test(`corpus: ${f}`, () => {
     const expected = JSON.parse(readFileSync(join(CORPUS, f.replace(/\.yaml$/, ".expected.json")), "utf8")) as Expected[];
     // cwd = the corpus folder, so input files named in a spec are looked up next to it.
-    const r = loadAndCompile(f, { cwd: CORPUS, kinds: testKinds });
+    const r = load(f, { cwd: CORPUS, kinds: testKinds });
     assert.equal(r.ok, false, `${f} compiled, but it should fail`);
     if (r.ok) return;
     const shown = r.errors.map(formatError).join("\n");

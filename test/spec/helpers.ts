@@ -1,7 +1,19 @@
 // Shared test helpers for the spec compiler tests.
 import assert from "node:assert/strict";
-import { formatError } from "../../pipelines/index.ts";
-import type { CompileResult, Plan, PlanStep, SpecError } from "../../pipelines/index.ts";
+import type { Plan, PlanStep } from "../../contract/plan.ts";
+import { compileText, formatError, loadAndCompile } from "../../pipelines/index.ts";
+import type { CompileOptions, CompileResult, LoadOptions, SpecError } from "../../pipelines/index.ts";
+import { testKinds } from "./test-kinds.ts";
+
+/** compileText with the test registry (the engine's kinds plus test-only ones) unless given. */
+export function compile(text: string, file: string, opts: Partial<CompileOptions> = {}): CompileResult {
+  return compileText(text, file, { kinds: testKinds, ...opts });
+}
+
+/** loadAndCompile with the test registry unless given. */
+export function load(path: string, opts: Partial<LoadOptions> = {}): CompileResult {
+  return loadAndCompile(path, { kinds: testKinds, ...opts });
+}
 
 /** The plan, or a failed assertion that shows every compile error. */
 export function planOf(r: CompileResult): Plan {

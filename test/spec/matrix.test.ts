@@ -1,8 +1,7 @@
 // Matrix expansion: branch ids, which steps expand, propagation downstream, gather lists.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileText, loadAndCompile } from "../../pipelines/index.ts";
-import { planOf, stepOf } from "./helpers.ts";
+import { planOf, stepOf, compile, load } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const $ = (expr: string) => `"\${{ ${expr} }}"`;
@@ -40,7 +39,7 @@ steps:
       outputs: { report: r.txt }
 `;
 
-const plan = () => planOf(compileText(SPEC, "grid.yaml", { kinds: testKinds }));
+const plan = () => planOf(compile(SPEC, "grid.yaml", { kinds: testKinds }));
 const TRAIN_IDS = ["train[kl=0.01,seed=1]", "train[kl=0.01,seed=2]", "train[kl=0.04,seed=1]", "train[kl=0.04,seed=2]"];
 const EVAL_IDS = TRAIN_IDS.map((id) => id.replace("train", "eval"));
 
@@ -105,14 +104,14 @@ steps:
     needs: [a]
     with: { run: "echo done" }
 `;
-  const p = planOf(compileText(spec, "n.yaml"));
+  const p = planOf(compile(spec, "n.yaml"));
   assert.deepEqual(p.steps.map((s) => s.id), ["a[opt=adam]", "a[opt=sgd]", "b[opt=adam]", "b[opt=sgd]"]);
   assert.deepEqual(stepOf(p, "b[opt=sgd]").needs, ["a[opt=sgd]"]);
   assert.deepEqual(stepOf(p, "b[opt=sgd]").matrix, { opt: "sgd" });
 });
 
 test("sweep.yaml: make shared, score over seed x scale, report gathers", () => {
-  const p = planOf(loadAndCompile("pipelines/examples/sweep.yaml"));
+  const p = planOf(load("pipelines/examples/sweep.yaml"));
   assert.deepEqual(p.steps.map((s) => s.id), [
     "make", "score[scale=1,seed=1]", "score[scale=1,seed=2]", "score[scale=3,seed=1]", "score[scale=3,seed=2]", "report",
   ]);

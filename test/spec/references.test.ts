@@ -2,8 +2,10 @@
 // params/matrix at compile time and keep step outputs for the runtime; the registry is injectable.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileText, isOutputRef, renderTemplate, templateRefs } from "../../pipelines/index.ts";
-import { errorsOf, planOf, stepOf } from "./helpers.ts";
+import { isOutputRef } from "../../contract/plan.ts";
+import { renderTemplate, templateRefs } from "../../contract/template.ts";
+import { stepKinds } from "../../engine/kinds.ts";
+import { errorsOf, planOf, stepOf, compile } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const SPEC = `
@@ -32,7 +34,7 @@ steps:
     uses: train-test
     with: { data: "\${{ steps.data.outputs.data }}", lr: "\${{ params.lr }}", steps: "\${{ params.n }}" }
 `;
-const plan = () => planOf(compileText(SPEC, "refs.yaml", { kinds: testKinds }));
+const plan = () => planOf(compile(SPEC, "refs.yaml", { kinds: testKinds }));
 
 test("a string that is exactly one expression keeps the value's type", () => {
   const p = plan();
@@ -76,18 +78,18 @@ test("declared outputs carry their artifact kinds", () => {
 
 test("kind schema sees substituted values: a param of the wrong type fails there", () => {
   const bad = SPEC.replace('size: "${{ params.n }}"', 'size: "${{ params.tag }}"');
-  const errors = errorsOf(compileText(bad, "refs.yaml", { kinds: testKinds }));
+  const errors = errorsOf(compile(bad, "refs.yaml", { kinds: testKinds }));
   assert.deepEqual(errors.map((e) => [e.code, e.line, e.col]), [["E_TYPE", 11, 19]]);
 });
 
 test("kind mismatch: a file given where a dataset is expected", () => {
   const bad = SPEC.replace('data: "${{ steps.data.outputs.data }}"', 'data: "${{ steps.a.outputs.out }}"');
-  const errors = errorsOf(compileText(bad, "refs.yaml", { kinds: testKinds }));
+  const errors = errorsOf(compile(bad, "refs.yaml", { kinds: testKinds }));
   assert.deepEqual(errors.map((e) => e.code), ["E_KIND_MISMATCH"]);
   assert.match(errors[0]?.message ?? "", /expects a dataset, but 'a\.out' is a file/);
 });
 
 test("the registry is injectable: without the test kinds, they are unknown", () => {
-  const errors = errorsOf(compileText(SPEC, "refs.yaml"));
+  const errors = errorsOf(compile(SPEC, "refs.yaml", { kinds: stepKinds() }));
   assert.deepEqual(errors.map((e) => e.code), ["E_UNKNOWN_KIND", "E_UNKNOWN_KIND"]);
 });

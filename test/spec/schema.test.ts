@@ -6,11 +6,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
-import { stepKinds } from "../../activities/kinds.ts";
+import { stepKinds } from "../../engine/kinds.ts";
 import pipelineSchema from "../../schemas/pipeline.schema.json" with { type: "json" };
 import { PARAM_FIELDS, RETRY_FIELDS, SPEC_FIELDS, STEP_FIELDS, STEP_SETTINGS_FIELDS } from "../../pipelines/spec-types.ts";
-import { loadAndCompile } from "../../pipelines/index.ts";
-import { planOf } from "./helpers.ts";
+import { planOf, load } from "./helpers.ts";
 
 type Json = { [k: string]: unknown };
 const schema = pipelineSchema as unknown as Json & { definitions: { [k: string]: Json } };
@@ -19,8 +18,8 @@ const props = (s: Json | undefined) => Object.keys((s?.["properties"] as Json | 
 /** What an editor sees: the full pipeline schema, step schemas resolved by relative $ref. */
 function editorValidator() {
   const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true });
-  for (const kind of Object.keys(stepKinds)) {
-    ajv.addSchema(JSON.parse(readFileSync(`schemas/steps/${kind}.schema.json`, "utf8")), `steps/${kind}.schema.json`);
+  for (const kind of Object.keys(stepKinds())) {
+    ajv.addSchema(JSON.parse(readFileSync(`activities/${kind}/schema.json`, "utf8")), `../activities/${kind}/schema.json`);
   }
   return ajv.compile(pipelineSchema);
 }
@@ -45,20 +44,20 @@ test("spec-types.ts lists exactly the schema's fields", () => {
 
 test("every registered kind has a schema file and an editor rule in withByKind", () => {
   const rules = JSON.stringify(schema.definitions["withByKind"]);
-  for (const [name, kind] of Object.entries(stepKinds)) {
+  for (const [name, kind] of Object.entries(stepKinds())) {
     assert.equal(kind.name, name);
     assert.match(kind.version, /^\S+$/);
-    const file = `schemas/steps/${name}.schema.json`;
+    const file = `activities/${name}/schema.json`;
     assert.ok(existsSync(file), `${file} is missing`);
     assert.deepEqual(kind.schema, JSON.parse(readFileSync(file, "utf8")));
-    assert.ok(rules.includes(`{"const":"${name}"}`) && rules.includes(`"steps/${name}.schema.json"`), `no if/then for '${name}' in withByKind`);
+    assert.ok(rules.includes(`{"const":"${name}"}`) && rules.includes(`"../activities/${name}/schema.json"`), `no if/then for '${name}' in withByKind`);
   }
 });
 
 test("command kind: outputs from with.outputs (file unless given), inputs accept any", () => {
-  const cmd = stepKinds["command"];
+  const cmd = stepKinds()["command"];
   assert.ok(cmd);
-  assert.equal(cmd.version, "1");
+  assert.match(cmd.version, /^[0-9a-f]{16}$/);
   assert.deepEqual(cmd.inputs, { inputs: "any" });
   assert.deepEqual(cmd.outputs({ run: "x", outputs: { a: "a.txt", b: { path: "b" , kind: "dir" }, c: { path: "c" } } }), { a: "file", b: "dir", c: "file" });
   assert.deepEqual(cmd.outputs({ run: "x" }), {});
@@ -75,6 +74,6 @@ test("every example spec names the schema for editors and compiles", () => {
   for (const f of files) {
     const text = readFileSync(`${dir}/${f}`, "utf8");
     assert.match(text, /^# yaml-language-server: \$schema=\.\.\/\.\.\/schemas\/pipeline\.schema\.json\n/);
-    planOf(loadAndCompile(`${dir}/${f}`));
+    planOf(load(`${dir}/${f}`));
   }
 });

@@ -1,7 +1,7 @@
 // Test-only step kinds, injected with `{ kinds }`: a producer of a `dataset` artifact and a
 // consumer that expects one, to exercise artifact-kind checking (E_KIND_MISMATCH).
-import { fixedOutputs, stepKinds } from "../../activities/kinds.ts";
-import type { StepKindInfo } from "../../activities/kinds.ts";
+import { fixedOutputs, type StepKindInfo } from "../../contract/step-kind.ts";
+import { stepKinds } from "../../engine/kinds.ts";
 
 const makeData: StepKindInfo = {
   name: "make-data",
@@ -36,4 +36,4 @@ const trainTest: StepKindInfo = {
   checkpoints: true,
 };
 
-export const testKinds: Record<string, StepKindInfo> = { ...stepKinds, "make-data": makeData, "train-test": trainTest };
+export const testKinds: Record<string, StepKindInfo> = { ...stepKinds(), "make-data": makeData, "train-test": trainTest };

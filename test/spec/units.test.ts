@@ -1,7 +1,7 @@
 // Small pure helpers: canonical JSON, "did you mean", durations, path escapes, graph order.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { canonicalJson } from "../../activities/canonical-json.ts";
+import { canonicalJson } from "../../contract/canonical-json.ts";
 import { escapesRoot } from "../../pipelines/check-steps.ts";
 import { closest, editDistance } from "../../pipelines/did-you-mean.ts";
 import { parseDuration } from "../../pipelines/durations.ts";

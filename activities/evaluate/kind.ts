@@ -1,0 +1,11 @@
+// The `evaluate` step kind as the compiler sees it: schema, inputs, outputs.
+import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
+import schema from "./schema.json" with { type: "json" };
+
+export const evaluateKind: KindDefinition = {
+  name: "evaluate",
+  description: "Evaluate a model checkpoint on the tiny benchmarks; writes a report and generated samples.",
+  schema,
+  inputs: { dataset: "dataset", tokens: "tokens", checkpoint: "checkpoint", classifier: "classifier", vq: "vq" },
+  outputs: fixedOutputs({ report: "file", samples: "dir" }),
+};

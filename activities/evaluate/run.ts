@@ -1,0 +1,152 @@
+// The `evaluate` step kind: the tiny benchmark suite of MMADA.md §6 on one model checkpoint.
+// Text benchmarks generate with the semi-autoregressive sampler and score exact answers; text_nll
+// scores masked held-out passages; geneval generates digits with MaskGIT + CFG and lets the frozen
+// classifier judge them. Outputs: `report` (metrics, config, sample answers) and `samples` (a PNG
+// grid of the generated digits, one row per class, and the classifier's predictions).
+import * as tf from "@tensorflow/tfjs-core";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import schema from "./schema.json" with { type: "json" };
+import { initBackend } from "../../model/backend.ts";
+import { layoutContext } from "../../model/layouts.ts";
+import { disposeModel, logitsFn } from "../../model/transformer.ts";
+import { readDatasetSplit, readManifest } from "../mmada/data/read-dataset.ts";
+import { DIGIT_NAMES } from "../mmada/data/templates.ts";
+import { IMAGE_SIDE } from "../mmada/data/mnist-source.ts";
+import {
+  nllTexts, runGeneval, runTextBenchmark, runTextNll, textBenchmarkPrompts, type EvalModels, type EvalSplit, type TextSample,
+} from "../mmada/eval/benchmarks.ts";
+import type { ImageSampling, TextSampling } from "../mmada/eval/generate.ts";
+import { beat } from "../kit/heartbeat.ts";
+import { pngGrid } from "../mmada/eval/png-grid.ts";
+import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
+import { inputPath, inputSha } from "../kit/inputs.ts";
+import { loadInputModel } from "../mmada/model-io.ts";
+import { withDefaults } from "../kit/with-defaults.ts";
+import { imageCodes, readTokens } from "../mmada/tokens-artifact.ts";
+import type { StepContext } from "../kit/step-context.ts";
+import type { MetricPoint } from "../../contract/artifacts.ts";
+import type { StepResult } from "../../contract/step-io.ts";
+
+export interface EvaluateWith {
+  checkpoint: unknown;
+  dataset: unknown;
+  tokens: unknown;
+  classifier: unknown;
+  vq: unknown;
+  split: "test" | "val";
+  samples: { gsm8k: number; textNll: number; vqa: number; pope: number; caption: number; mmcot: number; genevalPerClass: number };
+  sampler: { genLength: number; steps: number; blockLength: number; temperature: number; imageSteps: number; guidance: number; imageTemperature: number };
+  seed: number;
+  maxBatch: number;
+}
+
+export const GRID_FILE = "geneval-grid.png";
+export const PREDICTIONS_FILE = "predictions.json";
+
+export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
+  const w = withDefaults<EvaluateWith>(schema, raw);
+  const stepId = ctx.input.step.id;
+  const started = Date.now();
+  await initBackend();
+  const datasetDir = inputPath(ctx, w.dataset, "dataset", "dataset");
+  const manifest = await readManifest(datasetDir);
+  const data = await readDatasetSplit(datasetDir, w.split, manifest);
+  const tokens = await readTokens(inputPath(ctx, w.tokens, "tokens", "tokens"));
+  const loaded = await loadInputModel(inputPath(ctx, w.checkpoint, "checkpoint", "checkpoint"), "checkpoint", stepId);
+  if (loaded.optimizerState) tf.dispose(Object.values(loaded.optimizerState.slots)); // evaluation needs the weights only
+  let scorers: Scorers;
+  try {
+    scorers = await loadScorers(ctx, w);
+  } catch (err) {
+    disposeModel(loaded.model);
+    throw err;
+  }
+  try {
+    const config = loaded.model.config;
+    checkImageGrid(stepId, config, tokens.meta, scorers.vq);
+    checkVqLineage(stepId, "checkpoint", loaded.extra.vqSha256, tokens.meta.vqSha256, inputSha(w.vq));
+    const m: EvalModels = {
+      logits: logitsFn(loaded.model),
+      layout: layoutContext(config, loaded.tokenizer),
+      vq: scorers.vq,
+      classifier: scorers.classifier,
+      maxBatch: w.maxBatch,
+    };
+    const split: EvalSplit = { data, codes: (i) => imageCodes(tokens, w.split, i) };
+    const text: TextSampling = { genLength: w.sampler.genLength, steps: w.sampler.steps, blockLength: w.sampler.blockLength, temperature: w.sampler.temperature };
+    const image: ImageSampling = { steps: w.sampler.imageSteps, guidance: w.sampler.guidance, temperature: w.sampler.imageTemperature };
+
+    const metrics: MetricPoint[] = [];
+    const samples: Record<string, TextSample[]> = {};
+    const counts: Record<string, number> = {};
+    const skipped: string[] = [];
+    const seconds: Record<string, number> = {};
+    const total = 7;
+    let done = 0;
+    const bench = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      if (ctx.signal.aborted) throw new Error(`evaluate (step '${stepId}') cancelled before ${name}`);
+      await beat(ctx, { percent: (100 * done) / total, step: done, totalSteps: total, message: `running ${name}` });
+      const t0 = Date.now();
+      const out = await fn();
+      seconds[name] = (Date.now() - t0) / 1000;
+      done++;
+      return out;
+    };
+    const record = (key: string, value: number, count: number) => {
+      counts[key] = count;
+      if (count > 0 && Number.isFinite(value)) metrics.push({ key, value });
+      else skipped.push(`${key}: no ${w.split} records to ask (or none fit the model's text length)`);
+    };
+
+    const prompts = textBenchmarkPrompts(m.layout, split, w.samples);
+    for (const [name, key] of [["gsm8k", "gsm8k_acc"], ["vqa", "vqa_acc"], ["pope", "pope_acc"], ["caption", "caption_acc"], ["mmcot", "mmcot_acc"]] as const) {
+      const r = await bench(name, () => runTextBenchmark(m, name, prompts[name], text, w.seed));
+      record(key, r.accuracy, r.count);
+      samples[name] = r.samples;
+    }
+    const texts = nllTexts(m.layout, split, w.samples.textNll);
+    const nll = await bench("text_nll", () => runTextNll(m, texts, w.seed));
+    record("text_nll", nll.nll, texts.length);
+    const gen = await bench("geneval", () => runGeneval(m, w.samples.genevalPerClass, image, w.seed));
+    record("geneval_acc", gen.accuracy, gen.classes.length);
+    record("clip_score", gen.clipScore, gen.classes.length);
+    record("imagereward_score", gen.imageReward, gen.classes.length);
+    ctx.progress({ percent: 100, step: total, totalSteps: total, message: metrics.map((p) => `${p.key}=${p.value.toFixed(3)}`).join(" ") });
+
+    // Outputs: the report and the samples folder.
+    const report = {
+      checkpoint: { sha256: inputSha(w.checkpoint), stage: loaded.extra.stage, step: loaded.step },
+      split: w.split,
+      metrics: Object.fromEntries(metrics.map((p) => [p.key, p.value])),
+      counts,
+      skipped,
+      textNllByRatio: nll.byRatio,
+      config: { samples: w.samples, sampler: w.sampler, seed: w.seed, maxBatch: w.maxBatch, model: config },
+      samples,
+      seconds,
+    };
+    const reportFile = join(ctx.scratch, "report.json");
+    await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+    const samplesDir = join(ctx.scratch, "samples");
+    await mkdir(samplesDir, { recursive: true });
+    if (gen.classes.length > 0) {
+      await writeFile(join(samplesDir, GRID_FILE), pngGrid(gen.images, IMAGE_SIDE, DIGIT_NAMES.length, w.samples.genevalPerClass));
+    }
+    const predictions = gen.classes.map((c, i) => ({
+      prompted: c, prompt: DIGIT_NAMES[c], predicted: gen.predicted[i], clip: gen.clip[i], confidence: gen.confidence[i],
+    }));
+    await writeFile(join(samplesDir, PREDICTIONS_FILE), `${JSON.stringify(predictions, null, 2)}\n`);
+    metrics.push({ key: "eval_seconds", value: (Date.now() - started) / 1000 });
+    return {
+      artifacts: {
+        report: await ctx.store(reportFile, "file", { meta: { metrics: metrics.length } }),
+        samples: await ctx.store(samplesDir, "dir", { meta: { images: gen.classes.length } }),
+      },
+      metrics,
+    };
+  } finally {
+    disposeModel(loaded.model);
+    disposeScorers(scorers);
+  }
+}

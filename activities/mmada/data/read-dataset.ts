@@ -1,0 +1,68 @@
+// Reads a dataset artifact written by prepare-data (for training and evaluation steps). Checks
+// the format version and that each split's files agree with the manifest, so a truncated or
+// hand-edited dataset fails here with the file to look at, not deep inside training.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BadInputError } from "../../../contract/failures.ts";
+import {
+  DATASET_FORMAT,
+  DATASET_FORMAT_VERSION,
+  DIGITS_FILE,
+  LABELS_FILE,
+  MANIFEST_FILE,
+  taskFile,
+  type DatasetManifest,
+  type TaskRecords,
+} from "./dataset-format.ts";
+import { PIXELS, type ImagePool } from "./mnist-source.ts";
+import { TASKS, type Split } from "./options.ts";
+
+export interface DatasetSplit {
+  /** [n, 784] uint8 pixels + labels. */
+  images: ImagePool;
+  records: TaskRecords;
+}
+
+export async function readManifest(dir: string): Promise<DatasetManifest> {
+  const path = join(dir, MANIFEST_FILE);
+  const text = await readFile(path, "utf8").catch(() => {
+    throw new BadInputError(`dataset: ${path} is missing; is this the 'dataset' output of a prepare-data step?`);
+  });
+  const m = JSON.parse(text) as Partial<DatasetManifest>;
+  if (m.format !== DATASET_FORMAT || m.version !== DATASET_FORMAT_VERSION) {
+    throw new BadInputError(
+      `dataset: ${path} has format ${m.format} v${m.version}, this code reads ${DATASET_FORMAT} v${DATASET_FORMAT_VERSION}; re-run prepare-data`,
+    );
+  }
+  return m as DatasetManifest;
+}
+
+async function readJsonlFile<T>(path: string): Promise<T[]> {
+  const text = await readFile(path, "utf8");
+  return text
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** One split's images and records, checked against the manifest counts. */
+export async function readDatasetSplit(dir: string, split: Split, manifest?: DatasetManifest): Promise<DatasetSplit> {
+  const m = manifest ?? (await readManifest(dir));
+  const base = join(dir, split);
+  const pixels = new Uint8Array(await readFile(join(base, DIGITS_FILE)));
+  const labels = JSON.parse(await readFile(join(base, LABELS_FILE), "utf8")) as number[];
+  const n = m.counts[split].digits;
+  if (pixels.length !== n * PIXELS || labels.length !== n) {
+    throw new BadInputError(
+      `dataset: ${base} holds ${pixels.length / PIXELS} images and ${labels.length} labels, manifest says ${n}; the artifact is damaged, re-run prepare-data`,
+    );
+  }
+  const records = {} as { [t in keyof TaskRecords]: unknown[] };
+  for (const task of TASKS) {
+    records[task] = await readJsonlFile(join(base, taskFile(task)));
+    if (records[task].length !== m.counts[split][task]) {
+      throw new BadInputError(`dataset: ${join(base, taskFile(task))} has ${records[task].length} records, manifest says ${m.counts[split][task]}; re-run prepare-data`);
+    }
+  }
+  return { images: { pixels, labels, n }, records: records as TaskRecords };
+}

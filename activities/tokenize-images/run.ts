@@ -1,0 +1,90 @@
+// The `tokenize-images` step kind: every split's digits -> VQ codes with a trained tokenizer, the
+// `tokens` artifact that training, RL and evaluation read (format: activities/mmada/tokens-artifact.ts).
+import * as tf from "@tensorflow/tfjs-core";
+import { basename, join } from "node:path";
+import schema from "./schema.json" with { type: "json" };
+import { initBackend } from "../../model/backend.ts";
+import { CheckpointError } from "../../model/checkpoint.ts";
+import { gridSide } from "../../model/images.ts";
+import { codebookStats, disposeVq, encode, loadVq, numTokens, type Vq } from "../../model/vq.ts";
+import { digitsOf, PIXELS, readDataset, SPLITS, type Split } from "../mmada/dataset.ts";
+import { inputPath, inputSha } from "../kit/inputs.ts";
+import { TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../mmada/tokens-artifact.ts";
+import { withDefaults } from "../kit/with-defaults.ts";
+import { BadInputError } from "../../contract/failures.ts";
+import { type StepContext } from "../kit/step-context.ts";
+import { hashPath } from "../../engine/store/artifacts.ts";
+import type { MetricPoint } from "../../contract/artifacts.ts";
+import type { StepResult } from "../../contract/step-io.ts";
+
+interface TokenizeWith {
+  dataset: unknown;
+  vq: unknown;
+  chunk: number;
+}
+
+const OUTPUT_DIR = "tokens";
+
+export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
+  const w = withDefaults<TokenizeWith>(schema, raw);
+  const stepId = ctx.input.step.id;
+  await initBackend();
+  const datasetPath = inputPath(ctx, w.dataset, "dataset", "dataset");
+  const vqPath = inputPath(ctx, w.vq, "vq", "vq");
+  const vq = await loadVq(vqPath).catch((err: Error) => {
+    const why = err instanceof CheckpointError ? `${err.code}: ${err.message}` : err.message;
+    throw new BadInputError(`tokenize-images step '${stepId}': with.vq (${basename(vqPath)}) is not a usable VQ tokenizer: ${why}; re-run train-vq`);
+  });
+  try {
+    ctx.progress({ percent: 0, message: "reading digits" });
+    const dataset = await readDataset(datasetPath);
+    const side = gridSide(vq.config.imageSize, vq.config.patchSize);
+    const codes = {} as Tokens["codes"];
+    const metrics: MetricPoint[] = [];
+    for (const [i, split] of SPLITS.entries()) {
+      codes[split] = await encodeSplit(ctx, vq, digitsOf(dataset.splits[split]), w.chunk, split, i);
+      const stats = codebookStats(codes[split], vq.config.codebookSize);
+      metrics.push({ key: `usage.${split}`, value: stats.usage }, { key: `perplexity.${split}`, value: stats.perplexity });
+    }
+    const tokens: Tokens = {
+      meta: {
+        format: TOKENS_FORMAT,
+        version: TOKENS_FORMAT_VERSION,
+        tokensPerImage: numTokens(vq.config),
+        gridH: side,
+        gridW: side,
+        codebookSize: vq.config.codebookSize,
+        vqSha256: inputSha(w.vq) ?? (await hashPath(vqPath)).sha256,
+        datasetSha256: inputSha(w.dataset) ?? (await hashPath(datasetPath)).sha256,
+        counts: { train: dataset.manifest.counts.train.digits, val: dataset.manifest.counts.val.digits, test: dataset.manifest.counts.test.digits },
+      },
+      codes,
+    };
+    const dir = join(ctx.scratch, OUTPUT_DIR);
+    await writeTokens(dir, tokens);
+    const artifact = await ctx.store(dir, "tokens", {
+      name: OUTPUT_DIR,
+      meta: { tokensPerImage: tokens.meta.tokensPerImage, codebookSize: tokens.meta.codebookSize, ...tokens.meta.counts },
+    });
+    ctx.progress({ percent: 100, message: `tokens ${artifact.sha256.slice(0, 12)} stored` });
+    return { artifacts: { tokens: artifact }, metrics };
+  } finally {
+    disposeVq(vq);
+  }
+}
+
+/** Codes [n * N] of a split's digits, `chunk` images at a time. */
+async function encodeSplit(ctx: StepContext, vq: Vq, d: ReturnType<typeof digitsOf>, chunk: number, split: Split, index: number): Promise<Int32Array> {
+  const n = numTokens(vq.config);
+  const out = new Int32Array(d.n * n); // [n, N]
+  for (let start = 0; start < d.n; start += chunk) {
+    if (ctx.signal.aborted) throw new Error(`tokenize-images cancelled while encoding ${split}`);
+    const count = Math.min(chunk, d.n - start);
+    const x = tf.tensor2d(d.images.subarray(start * PIXELS, (start + count) * PIXELS), [count, PIXELS]); // [c, 784]
+    out.set(encode(vq, x), start * n);
+    x.dispose();
+    ctx.progress({ percent: (100 * (index + (start + count) / Math.max(1, d.n))) / SPLITS.length, message: `encoding ${split}: ${start + count}/${d.n}` });
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+// The `train-classifier` step kind: the frozen digit classifier (model/classifier.ts) that scores
+// generated images for UniGRPO rewards and evaluation (MMADA.md §4, the CLIP-like scorer).
+import * as tf from "@tensorflow/tfjs-core";
+import { join } from "node:path";
+import schema from "./schema.json" with { type: "json" };
+import { initBackend } from "../../model/backend.ts";
+import { accuracy, createClassifier, DEFAULT_CLASSIFIER_CONFIG, saveClassifier, trainClassifier, type ClassifierConfig } from "../../model/classifier.ts";
+import { Rng } from "../../model/rng.ts";
+import { NonFiniteLossError, type StepInfo } from "../../model/train-loop.ts";
+import { digitsOf, labelledOnly, readDataset } from "../mmada/dataset.ts";
+import { inputPath, inputSha } from "../kit/inputs.ts";
+import { withDefaults } from "../kit/with-defaults.ts";
+import { BadInputError, StepFailure } from "../../contract/failures.ts";
+import { type StepContext } from "../kit/step-context.ts";
+import type { MetricPoint } from "../../contract/artifacts.ts";
+import type { StepResult } from "../../contract/step-io.ts";
+
+interface TrainClassifierWith {
+  dataset: unknown;
+  steps: number;
+  batch: number;
+  lr: number;
+  hidden: number[];
+  maxShift: number;
+  seed: number;
+  logEvery: number;
+}
+
+const OUTPUT_FILE = "classifier.ckpt";
+const YIELD_EVERY_MS = 250;
+
+export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
+  const w = withDefaults<TrainClassifierWith>(schema, raw);
+  const stepId = ctx.input.step.id;
+  const backend = await initBackend();
+  ctx.progress({ percent: 0, step: 0, totalSteps: w.steps, message: "reading digits" });
+  const dataset = await readDataset(inputPath(ctx, w.dataset, "dataset", "dataset"));
+  const train = labelledOnly(digitsOf(dataset.splits.train));
+  const val = labelledOnly(digitsOf(dataset.splits.val));
+  const test = labelledOnly(digitsOf(dataset.splits.test));
+  if (train.n === 0) throw new BadInputError(`train-classifier step '${stepId}': the dataset has no labelled train images; bring labelled images (captions with "label") or use MNIST`);
+
+  const config: ClassifierConfig = { ...DEFAULT_CLASSIFIER_CONFIG, hidden: w.hidden };
+  const clf = createClassifier(config, new Rng(w.seed));
+  const metrics: MetricPoint[] = [];
+  ctx.log(`train-classifier: ${train.n} labelled train images, hidden [${w.hidden}], backend ${backend}`);
+  let lastYield = Date.now();
+  // trainClassifier awaits onStep, so an async one hands the event loop a turn (heartbeats, cancel).
+  const onStep = async (info: StepInfo) => {
+    const done = info.step + 1;
+    if (ctx.signal.aborted) throw new Error(`train-classifier step '${stepId}' cancelled at step ${done}`);
+    if (done % w.logEvery === 0 || done === w.steps) metrics.push({ key: "loss", value: info.loss, step: done });
+    ctx.progress({ percent: (95 * done) / w.steps, step: done, totalSteps: w.steps, message: `train-classifier: step ${done}/${w.steps} loss ${info.loss.toFixed(4)}` });
+    if (Date.now() - lastYield > YIELD_EVERY_MS) {
+      lastYield = Date.now();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  try {
+    await trainClassifier(clf, train, { steps: w.steps, batchSize: w.batch, lr: w.lr, rng: new Rng(w.seed + 1), maxShift: w.maxShift, onStep }).catch((err: unknown) => {
+      if (err instanceof NonFiniteLossError) throw new StepFailure("NonFiniteLoss", `${stepId}: classifier loss is ${err.loss} at step ${err.step + 1}; lower lr`);
+      throw err;
+    });
+    const accVal = val.n > 0 ? accuracy(clf, val) : Number.NaN;
+    const accTest = test.n > 0 ? accuracy(clf, test) : Number.NaN;
+    if (val.n > 0) metrics.push({ key: "accuracy.val", value: accVal });
+    if (test.n > 0) metrics.push({ key: "accuracy.test", value: accTest });
+    const file = join(ctx.scratch, OUTPUT_FILE);
+    const datasetSha = inputSha(w.dataset);
+    await saveClassifier(file, clf, datasetSha ? { datasetSha256: datasetSha } : {});
+    const meta: { [k: string]: number } = { numClasses: config.numClasses };
+    if (val.n > 0) meta.accuracy_val = accVal;
+    if (test.n > 0) meta.accuracy_test = accTest;
+    const artifact = await ctx.store(file, "classifier", { name: OUTPUT_FILE, meta });
+    ctx.progress({ percent: 100, message: `train-classifier: val accuracy ${(100 * accVal).toFixed(1)}%` });
+    return { artifacts: { classifier: artifact }, metrics };
+  } finally {
+    tf.dispose(Object.values(clf.params));
+  }
+}

@@ -1,0 +1,12 @@
+// The `train` step kind as the compiler sees it: schema, inputs, outputs.
+import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
+import schema from "./schema.json" with { type: "json" };
+
+export const trainKind: KindDefinition = {
+  name: "train",
+  description: "Train the MMaDA model for one stage (pretraining or mixed chain-of-thought fine-tuning); resumable.",
+  schema,
+  inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint" },
+  outputs: fixedOutputs({ checkpoint: "checkpoint" }),
+  checkpoints: true,
+};

@@ -1,0 +1,32 @@
+// Deterministic names: the same run, step or workspace always gets the same id, which is what makes
+// retried writes idempotent and lets a second `mmada run --name X` attach to the first.
+
+/** Temporal workflow id of a run. */
+export function workflowIdOf(runId: string): string {
+  return `mmada-run-${runId}`;
+}
+
+/** An execution: one step of one run (plan ids may carry a matrix suffix: `train[kl=0.01]`). */
+export function executionIdOf(runId: string, stepId: string): string {
+  return `${runId}/${stepId}`;
+}
+
+/** Temporal task queue of a step queue named in a spec (`queue: gpu`). */
+export function stepQueueName(queue: string): string {
+  return `mmada-${queue}`;
+}
+
+/** Temporal task queue of a workspace's database owner (workflows and database activities). */
+export function dbQueueName(workspaceId: string): string {
+  return `mmada-db-${workspaceId}`;
+}
+
+/** Activity id of a step's work in the Temporal history, so the history names the step. */
+export function stepActivityId(stepId: string): string {
+  return `step:${stepId}`;
+}
+
+/** A file-name-safe form of an id (logs, scratch folders). */
+export function fileSafe(id: string): string {
+  return id.replace(/[^\w.-]+/g, "_");
+}

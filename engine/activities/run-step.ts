@@ -1,0 +1,93 @@
+// The Temporal activity that runs one step: picks the step kind's implementation, gives it a
+// StepContext (heartbeats, cancellation, scratch, artifact store), and turns failures retrying
+// cannot fix (StepFailure) into non-retryable Temporal failures of the same type.
+import { ApplicationFailure, Context } from "@temporalio/activity";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname, relative } from "node:path";
+import type { KindEntry } from "../../activities/registry.ts";
+import type { Recorder, StepContext } from "../../activities/kit/step-context.ts";
+import { isArtifactRef } from "../../contract/artifacts.ts";
+import { StepFailure } from "../../contract/failures.ts";
+import { fileSafe } from "../../contract/ids.ts";
+import type { StepActivities } from "../../contract/run.ts";
+import type { StepInput, StepProgress, StepResult } from "../../contract/step-io.ts";
+import { renderTemplate, templateKey } from "../../contract/template.ts";
+import { artifactPath, hashPath } from "../store/artifacts.ts";
+import { inWorkspace } from "../store/workspace.ts";
+import { storeInto, withScratch } from "./step-context.ts";
+
+const RECORD_EVERY_MS = 2000;
+
+export function createStepActivities(deps: { root: string; kinds: Record<string, KindEntry>; recorder?: Recorder }): StepActivities {
+  return {
+    async runStep(input: StepInput): Promise<StepResult> {
+      const actx = Context.current();
+      const attempt = actx.info.attempt;
+      const entry = deps.kinds[input.step.uses];
+      if (!entry) throw ApplicationFailure.nonRetryable(`step kind '${input.step.uses}' is not known to this worker`, "BadInput");
+      const logFile = inWorkspace(deps.root, `logs/${input.runId}/${fileSafe(input.step.id)}.log`);
+      mkdirSync(dirname(logFile), { recursive: true });
+      let lastRecorded = 0;
+      let lastProgress: StepProgress = { stepId: input.step.id };
+      const checkpoints: NonNullable<StepResult["checkpoints"]> = [];
+      const checkpointDir = inWorkspace(deps.root, input.checkpointDir);
+      mkdirSync(checkpointDir, { recursive: true });
+      try {
+        const impl = await entry.load();
+        return await withScratch(deps.root, input, attempt, async (scratch) => {
+          const ctx: StepContext = {
+            root: deps.root,
+            input: { ...input, attempt },
+            scratch,
+            signal: actx.cancellationSignal,
+            previous: actx.info.heartbeatDetails as StepProgress | undefined,
+            progress(p) {
+              lastProgress = { ...lastProgress, ...p };
+              actx.heartbeat(lastProgress);
+              const now = Date.now();
+              if (deps.recorder && (now - lastRecorded > RECORD_EVERY_MS || p.checkpoint)) {
+                lastRecorded = now;
+                deps.recorder.heartbeat(input.executionId, lastProgress);
+              }
+            },
+            store: storeInto(deps.root),
+            pathOf: (ref) => artifactPath(deps.root, ref),
+            checkpointDir,
+            async checkpoint(step, file) {
+              const { sha256, size } = await hashPath(file);
+              const artifact = { sha256, size, kind: "checkpoint", uri: relative(deps.root, file).split("\\").join("/") };
+              deps.recorder?.checkpoint(input.executionId, step, artifact);
+              checkpoints.push({ step, artifact });
+              this.progress({ step, checkpoint: artifact });
+              return artifact;
+            },
+            log: (line) => appendFileSync(logFile, line.endsWith("\n") ? line : `${line}\n`),
+          };
+          ctx.progress({ attempt, message: `attempt ${attempt} started` });
+          const result = await impl(ctx, withPaths(input, deps.root));
+          return { ...result, checkpoints: [...(result.checkpoints ?? []), ...checkpoints] };
+        });
+      } catch (err) {
+        if (err instanceof StepFailure) throw ApplicationFailure.nonRetryable(err.message, err.type);
+        throw err;
+      }
+    },
+  };
+}
+
+/** The step's `with` with every step output named inside a string replaced by its absolute path. */
+function withPaths(input: StepInput, root: string): StepInput["with"] {
+  const render = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      return renderTemplate(v, (ref) => {
+        const artifact = input.refs[templateKey(ref)];
+        return artifact ? artifactPath(root, artifact) : undefined;
+      });
+    }
+    if (isArtifactRef(v)) return v;
+    if (Array.isArray(v)) return v.map(render);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, render(x)]));
+    return v;
+  };
+  return render(input.with) as StepInput["with"];
+}

@@ -1,0 +1,33 @@
+// Hashes of our own source code, for caches that must notice code changes: a step kind's version
+// (engine/kinds.ts) and the workflow bundle (temporal/bundle.ts). A source set is every project
+// file reached from some entry files through relative imports.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { PROJECT_ROOT } from "./project.ts";
+
+/** Relative module specifiers of static imports, re-exports and dynamic `import("...")`. */
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}\/[^"']+)["']/g;
+
+/** The files `entries` reach through relative imports (entries included), sorted. */
+export function sourceClosure(entries: string[]): string[] {
+  const seen = new Set<string>();
+  const todo = [...entries];
+  while (todo.length > 0) {
+    const file = todo.pop()!;
+    if (seen.has(file) || !existsSync(file)) continue;
+    seen.add(file);
+    if (!/\.[cm]?[jt]s$/.test(file)) continue;
+    for (const m of readFileSync(file, "utf8").matchAll(IMPORT)) todo.push(resolve(dirname(file), m[1]!));
+  }
+  return [...seen].sort();
+}
+
+/** sha256 (hex, first `length` chars) over the project-relative paths and contents of `files`. */
+export function hashFiles(files: string[], length = 16): string {
+  const h = createHash("sha256");
+  for (const file of [...files].sort()) {
+    h.update(relative(PROJECT_ROOT, file).split("\\").join("/")).update("\0").update(readFileSync(file)).update("\0");
+  }
+  return h.digest("hex").slice(0, length);
+}

@@ -1,0 +1,35 @@
+// The one cache decision, shared by `mmada plan` (what would run) and the workflow's prepareStep
+// (what runs): the step's cache key, and the earlier execution whose outputs it may reuse: only
+// when every output is still in the store with its content intact.
+import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { PlanStep } from "../../contract/plan.ts";
+import { findCachedOutputs, type RunDb } from "../../runs/index.ts";
+import { verifyArtifact } from "./artifacts.ts";
+import { cacheKey, type CacheComponents } from "./cache-key.ts";
+
+export interface CacheDecision {
+  key: string;
+  components: CacheComponents;
+  /** The execution to reuse, when its outputs are all present and intact. */
+  hit?: { executionId: string; outputs: Record<string, ArtifactRef> };
+  /** An execution with this key exists, but its outputs are missing or corrupt in the store. */
+  damaged?: string;
+}
+
+export async function decideCache(
+  db: RunDb,
+  root: string,
+  step: PlanStep,
+  resolvedWith: unknown,
+  refs: Record<string, ArtifactRef>,
+  useCache: boolean,
+): Promise<CacheDecision> {
+  const { key, components } = cacheKey(step, resolvedWith, refs);
+  if (!useCache) return { key, components };
+  const found = findCachedOutputs(db, key);
+  if (!found) return { key, components };
+  for (const r of Object.values(found.outputs)) {
+    if (!(await verifyArtifact(root, r))) return { key, components, damaged: found.executionId };
+  }
+  return { key, components, hit: found };
+}
