@@ -1,7 +1,7 @@
 // Stage 3c, check each step against its kind: `with` against the kind's schema (per matrix
 // branch, after substitution), declared outputs, paths that must stay inside their root, input
 // files that must exist, and references to outputs that do not exist or have the wrong kind.
-import type { StepKindInfo, WithObject } from "../contract/step-kind.ts";
+import type { StepKindInfo, UpstreamStep, WithObject } from "../contract/step-kind.ts";
 import type { StepInfo } from "./analyze.ts";
 import { forEachString, sitePos } from "./analyze.ts";
 import { didYouMean } from "./did-you-mean.ts";
@@ -25,8 +25,13 @@ export function escapesRoot(p: string): boolean {
 }
 
 export interface BranchWith {
-  /** The branch's `with`, params and matrix substituted, step output expressions verbatim. */
+  /** The branch's plan id (`train[kl=0.01]`). */
+  id: string;
+  /** The branch's `with`, params and matrix substituted, step output expressions verbatim; the
+   *  kind's defaults are filled into it here. */
   with: WithObject;
+  /** The step whose output a top-level `with` field names, for the kind's semantic check. */
+  upstream(field: string): UpstreamStep | undefined;
 }
 
 /** Validates every branch of a step; returns its declared outputs (from the first valid branch),
@@ -50,6 +55,10 @@ export function checkStepBranches(
       continue;
     }
     outputs ??= kind.outputs(b.with);
+    const branchNote = branches.length > 1 ? ` (in branch ${b.id})` : "";
+    for (const p of kind.check?.(b.with, { upstream: b.upstream }) ?? []) {
+      errors.push(specError("E_WITH_RULE", `step '${info.id}': ${p.message}${branchNote}`, spec.file, valuePos(spec, [...base, ...p.at]), p.hint));
+    }
     for (const use of kind.outputPaths?.(b.with) ?? []) {
       if (escapesRoot(use.path)) {
         errors.push(specError("E_PATH_ESCAPE", `output path '${use.path}' of step '${info.id}' must stay inside $MMADA_OUT`, spec.file, valuePos(spec, [...base, ...use.at]), "use a relative path without '..'"));

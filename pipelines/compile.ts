@@ -2,7 +2,7 @@
 // as data; all errors of a stage are collected, and a stage is skipped only when earlier errors
 // make it meaningless (bad YAML, a spec that fails its schema, a dependency cycle).
 import { createHash } from "node:crypto";
-import type { StepKindInfo, WithObject } from "../contract/step-kind.ts";
+import type { StepKindInfo, UpstreamStep, WithObject } from "../contract/step-kind.ts";
 import { analyzeSteps } from "./analyze.ts";
 import type { StepInfo } from "./analyze.ts";
 import { canonicalJson } from "../contract/canonical-json.ts";
@@ -67,20 +67,29 @@ export function compileText(text: string, file: string, opts: CompileOptions): C
   const { keys, errors: keyErrors } = stepKeys(spec, order, steps, domain);
   errors.push(...keyErrors);
   const outputsOf = new Map<string, { [name: string]: string }>();
+  /** Plan id -> its `with`, params substituted and the kind's defaults filled (outputs as text). */
+  const filled = new Map<string, WithObject>();
   for (const id of order) {
     const info = steps.get(id) as StepInfo;
     if (!info.kind) continue;
     const branches = combinations(keys.get(id) ?? [], domain).map((combo) => ({
+      id: branchId(id, combo),
       with: resolveValue(info.raw.with ?? {}, params, combo) as WithObject,
+      upstream: (field: string): UpstreamStep | undefined => {
+        const ref = info.refs.find((r) => r.field === field && r.path.length === 4);
+        const dep = ref && filled.get(branchId(ref.step, restrict(combo, keys.get(ref.step) ?? [])));
+        return ref && dep ? { id: ref.step, uses: raw.steps[ref.step]!.uses, with: dep, output: ref.output } : undefined;
+      },
     }));
     const checked = checkStepBranches(spec, info, info.kind, branches, opts.fileExists);
     errors.push(...checked.errors);
     if (checked.outputs) outputsOf.set(id, checked.outputs);
+    for (const b of branches) filled.set(b.id, b.with);
   }
   errors.push(...checkRefs(spec, steps, outputsOf));
   if (errors.length) return fail(errors);
 
-  const planSteps = buildSteps(raw, order, steps, keys, domain, params);
+  const planSteps = buildSteps(raw, order, steps, keys, domain, params, filled);
   const planOrder = topoOrder(planSteps.map((s) => s.id), new Map(planSteps.map((s) => [s.id, s.needs])));
   const byId = new Map(planSteps.map((s) => [s.id, s]));
   const body: Omit<Plan, "specHash" | "specPath" | "planHash"> = {
@@ -114,6 +123,7 @@ function buildSteps(
   keys: Map<string, string[]>,
   domain: MatrixDomain,
   params: ParamValues,
+  filled: Map<string, WithObject>,
 ): PlanStep[] {
   const out: PlanStep[] = [];
   const branchesOf = (id: string) => combinations(keys.get(id) ?? [], domain).map((c) => branchId(id, c));
@@ -133,10 +143,11 @@ function buildSteps(
         return info.gather && (keys.get(ref.step) ?? []).length > 0 ? refs : (refs[0] as OutputRef);
       };
       const needs = [...new Set([...info.deps.keys()].flatMap(targets))].sort();
-      const w = resolveValue(info.raw.with ?? {}, params, combo, link) as { [key: string]: PlanValue };
-      const plain = resolveValue(info.raw.with ?? {}, params, combo) as WithObject;
+      const planId = branchId(id, combo);
+      const plain = filled.get(planId) as WithObject;
+      const w = withDefaultsOf(resolveValue(info.raw.with ?? {}, params, combo, link), plain) as { [key: string]: PlanValue };
       out.push({
-        id: branchId(id, combo),
+        id: planId,
         specId: id,
         uses: info.raw.uses,
         kindVersion: kind.version,
@@ -149,4 +160,17 @@ function buildSteps(
     }
   }
   return out;
+}
+
+/** `linked` (step outputs as OutputRefs) plus every field `filled` has and it lacks: the kind's
+ *  defaults, which the compiler filled into the text form of the same `with`. */
+function withDefaultsOf(linked: PlanValue, filled: unknown): PlanValue {
+  if (!isPlainObject(linked) || !isPlainObject(filled)) return linked;
+  const out: { [key: string]: PlanValue } = { ...linked };
+  for (const [k, v] of Object.entries(filled)) out[k] = k in linked ? withDefaultsOf(linked[k]!, v) : (v as PlanValue);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is { [key: string]: PlanValue } {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !("$ref" in v);
 }

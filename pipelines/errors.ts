@@ -18,6 +18,7 @@ export type ErrorCode =
   | "E_BAD_EXPRESSION"
   | "E_CYCLE"
   | "E_KIND_MISMATCH"
+  | "E_WITH_RULE"
   | "E_MATRIX"
   | "E_PARAM_DEFAULT"
   | "E_BAD_DURATION"

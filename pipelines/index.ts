@@ -10,6 +10,7 @@ export { compileText, sha256Hex } from "./compile.ts";
 export type { CompileOptions, CompileResult } from "./compile.ts";
 export { formatError } from "./errors.ts";
 export type { ErrorCode, SpecError } from "./errors.ts";
+export { withDefaults } from "./validate.ts";
 
 export interface LoadOptions {
   /** `--set name=value` overrides. */

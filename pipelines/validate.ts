@@ -7,9 +7,9 @@ import type { ErrorCode, SpecError } from "./errors.ts";
 import type { DataPath, LoadedSpec } from "./load.ts";
 import { mapSchemaErrors } from "./schema-errors.ts";
 
-function newAjv(): Ajv {
+function newAjv(useDefaults: boolean): Ajv {
   // verbose: errors carry the failing data and parent schema (for "did you mean" field names).
-  return new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
+  return new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true, useDefaults });
 }
 
 /** The pipeline schema minus its editor-only per-kind `with` rules: the compiler validates `with`
@@ -22,7 +22,9 @@ function compilerSchema(): object {
 
 let pipelineValidator: ValidateFunction | undefined;
 const withValidators = new WeakMap<object, ValidateFunction>();
-const ajv = newAjv();
+const ajv = newAjv(false);
+/** Kinds' schemas are the one place their defaults are written: validating `with` fills them in. */
+const withAjv = newAjv(true);
 
 /** Matrix values have their own error code (empty lists, non-scalar values). */
 function classifyPipeline(path: DataPath): ErrorCode | undefined {
@@ -36,13 +38,28 @@ export function validateSpec(spec: LoadedSpec): SpecError[] {
   return mapSchemaErrors((pipelineValidator.errors ?? []) as ErrorObject[], spec, [], classifyPipeline);
 }
 
-/** Validates one step's `with` (at `basePath` in the spec) against a kind's schema. */
-export function validateWith(schema: object, value: unknown, spec: LoadedSpec, basePath: DataPath): SpecError[] {
+function withValidator(schema: object): ValidateFunction {
   let validate = withValidators.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = withAjv.compile(schema);
     withValidators.set(schema, validate);
   }
+  return validate;
+}
+
+/** Validates one step's `with` (at `basePath` in the spec) against a kind's schema, filling the
+ *  schema's defaults into `value` (which must be the caller's own copy). */
+export function validateWith(schema: object, value: unknown, spec: LoadedSpec, basePath: DataPath): SpecError[] {
+  const validate = withValidator(schema);
   if (validate(value)) return [];
   return mapSchemaErrors((validate.errors ?? []) as ErrorObject[], spec, basePath);
+}
+
+/** A copy of `value` with the schema's defaults filled in, as the compiler hands a step its `with`
+ *  (for callers outside a spec: tests, tools); throws when `value` does not fit the schema. */
+export function withDefaults<T>(schema: object, value: unknown): T {
+  const copy = structuredClone(value ?? {});
+  const validate = withValidator(schema);
+  if (!validate(copy)) throw new Error(`invalid with: ${withAjv.errorsText(validate.errors)}`);
+  return copy as T;
 }

@@ -1,6 +1,6 @@
 // The `command` step kind as the compiler sees it: schema, inputs, outputs.
 import type { KindDefinition, WithObject } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { schema } from "./schema.ts";
 
 const COMMAND_DEFAULT_OUTPUT_KIND = "file";
 

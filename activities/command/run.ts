@@ -9,18 +9,12 @@ import type { ArtifactRef } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
+import { stepOptions } from "../kit/options.ts";
+import type { CommandWith } from "./schema.ts";
 
-interface OutputDecl {
-  path: string;
-  kind?: string;
-}
-
-export interface CommandWith {
-  run: string;
-  /** A gather step's input holds one artifact per matrix branch: their paths are joined by spaces. */
-  inputs?: Record<string, ArtifactRef | ArtifactRef[]>;
-  outputs?: Record<string, string | OutputDecl>;
-}
+/** The inputs hold artifacts; a gather step's input holds one per matrix branch (their paths are
+ *  joined by spaces). */
+type CommandOptions = Omit<CommandWith, "inputs"> & { inputs?: Record<string, ArtifactRef | ArtifactRef[]> };
 
 const STDERR_TAIL_LINES = 8;
 
@@ -29,7 +23,7 @@ function envName(name: string): string {
 }
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const w = raw as CommandWith;
+  const w = stepOptions<CommandOptions>(ctx, raw);
   const out = join(ctx.scratch, "out");
   const env: NodeJS.ProcessEnv = {
     ...process.env,

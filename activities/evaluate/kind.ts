@@ -1,6 +1,7 @@
 // The `evaluate` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { checkEvaluate } from "./options.ts";
+import { schema, type EvaluateWith } from "./schema.ts";
 
 export const evaluateKind: KindDefinition = {
   name: "evaluate",
@@ -8,4 +9,5 @@ export const evaluateKind: KindDefinition = {
   schema,
   inputs: { dataset: "dataset", tokens: "tokens", checkpoint: "checkpoint", classifier: "classifier", vq: "vq" },
   outputs: fixedOutputs({ report: "file", samples: "dir" }),
+  check: (w, ctx) => checkEvaluate(w as EvaluateWith, ctx),
 };

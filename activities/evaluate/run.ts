@@ -6,7 +6,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import schema from "./schema.json" with { type: "json" };
 import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { disposeModel, logitsFn } from "../../model/transformer.ts";
@@ -22,30 +21,19 @@ import { pngGrid } from "../mmada/eval/png-grid.ts";
 import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
 import { inputPath, inputSha } from "../kit/inputs.ts";
 import { loadInputModel } from "../mmada/model-io.ts";
-import { withDefaults } from "../kit/with-defaults.ts";
+import { stepOptions } from "../kit/options.ts";
+import { checkEvaluate, type EvaluateOptions } from "./options.ts";
 import { imageCodes, readTokens } from "../mmada/tokens-artifact.ts";
 import type { StepContext } from "../kit/step-context.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
-export interface EvaluateWith {
-  checkpoint: unknown;
-  dataset: unknown;
-  tokens: unknown;
-  classifier: unknown;
-  vq: unknown;
-  split: "test" | "val";
-  samples: { gsm8k: number; textNll: number; vqa: number; pope: number; caption: number; mmcot: number; genevalPerClass: number };
-  sampler: { genLength: number; steps: number; blockLength: number; temperature: number; imageSteps: number; guidance: number; imageTemperature: number };
-  seed: number;
-  maxBatch: number;
-}
 
 export const GRID_FILE = "geneval-grid.png";
 export const PREDICTIONS_FILE = "predictions.json";
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const w = withDefaults<EvaluateWith>(schema, raw);
+  const w = stepOptions<EvaluateOptions>(ctx, raw, checkEvaluate);
   const stepId = ctx.input.step.id;
   const started = Date.now();
   await initBackend();

@@ -5,13 +5,9 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "./step-context.ts";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import { isArtifactRef, type ArtifactRef } from "../../contract/artifacts.ts";
 
 export type InputValue = ArtifactRef | string;
-
-export function isArtifactRef(v: unknown): v is ArtifactRef {
-  return typeof v === "object" && v !== null && typeof (v as ArtifactRef).sha256 === "string" && typeof (v as ArtifactRef).uri === "string";
-}
 
 /** Absolute path of input `field`; `kind` is the artifact kind the field expects. */
 export function inputPath(ctx: StepContext, value: unknown, field: string, kind: string): string {
@@ -37,3 +33,7 @@ export function inputPath(ctx: StepContext, value: unknown, field: string, kind:
 export function inputSha(value: unknown): string | undefined {
   return isArtifactRef(value) ? value.sha256 : undefined;
 }
+
+/** A kind's `with` type (derived from its schema, where inputs are strings) as the step receives it:
+ *  the input fields `K` hold ArtifactRefs (step outputs) or paths. */
+export type WithInputs<W, K extends keyof W> = Omit<W, K> & { [P in K]: undefined extends W[P] ? InputValue | undefined : InputValue };

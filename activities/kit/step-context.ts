@@ -24,6 +24,8 @@ export interface StepContext {
   store(path: string, kind: string, opts?: { name?: string; meta?: ArtifactRef["meta"] }): Promise<ArtifactRef>;
   /** Absolute path of an input artifact. */
   pathOf(ref: ArtifactRef): string;
+  /** Content hash of a file or folder, as the artifact store computes it. */
+  hashOf(path: string): Promise<string>;
   /** Absolute path of this step's checkpoint folder (keyed by its cache key; survives retries and resumed runs). */
   checkpointDir: string;
   /** Announce a checkpoint file just written in checkpointDir: recorded in the run database first

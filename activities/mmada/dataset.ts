@@ -2,7 +2,7 @@
 // and all) plus digits as float pixels in [0, 1], the form every model in model/ takes.
 import { readDatasetSplit, readManifest, type DatasetSplit } from "./data/read-dataset.ts";
 import { PIXEL_MAX, PIXELS } from "./data/mnist-source.ts";
-import { SPLITS, type Split } from "./data/options.ts";
+import { SPLITS, type Split } from "./data/vocab.ts";
 import type { DatasetManifest } from "./data/dataset-format.ts";
 
 export { PIXELS, SPLITS, type DatasetManifest, type DatasetSplit, type Split };

@@ -6,7 +6,7 @@ import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
 import type { CotRecord } from "../mmada/data/arithmetic.ts";
 import { readJsonl, stringFieldProblem, type BadRecords } from "./jsonl.ts";
-import type { ByoSource } from "../mmada/data/options.ts";
+import type { ByoSource } from "./options.ts";
 import { formatCotAnswer, sampleTokens, unknownChars } from "../mmada/data/templates.ts";
 import { normaliseText, toPassages } from "./text-source.ts";
 

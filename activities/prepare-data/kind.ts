@@ -1,6 +1,7 @@
 // The `prepare-data` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { checkPrepareData } from "./options.ts";
+import { schema, type PrepareDataWith } from "./schema.ts";
 
 export const prepareDataKind: KindDefinition = {
   name: "prepare-data",
@@ -8,4 +9,5 @@ export const prepareDataKind: KindDefinition = {
   schema,
   inputs: { text: "file", cot: "file", images: "dir", captions: "file" },
   outputs: fixedOutputs({ dataset: "dataset" }),
+  check: (w) => checkPrepareData(w as PrepareDataWith),
 };

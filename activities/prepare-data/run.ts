@@ -1,17 +1,18 @@
 // The `prepare-data` step kind: builds the one `dataset` artifact every MMaDA stage trains and
 // evaluates on (MMADA.md §1 tasks, §6 tiny benchmarks): digit images split train/val/test, text
 // passages (lm), arithmetic chain-of-thought (cot), and image tasks (mmcot, caption, vqa, t2i).
-// Deterministic by seed; pure TypeScript (no tfjs). Format and templates: activities/data/README.md.
+// Deterministic by seed; pure TypeScript (no tfjs). Format and templates: activities/prepare-data/README.md.
 import { join } from "node:path";
 import { generateCaptions, generateMmcot, generateVqa, type ImageTaskOptions } from "../mmada/data/image-tasks.ts";
 import { BadRecords } from "./jsonl.ts";
 import { loadCotSplits, loadImageSplits, loadLmSplits, type ImageSplits } from "./load-sources.ts";
 import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type SplitCounts, type TaskRecords } from "../mmada/data/dataset-format.ts";
 import { IMAGE_SIDE } from "../mmada/data/mnist-source.ts";
-import { SPLITS, resolveOptions, type PrepareDataOptions, type Split } from "../mmada/data/options.ts";
+import { SPLITS, type Split } from "../mmada/data/vocab.ts";
+import { stepOptions } from "../kit/options.ts";
+import { checkPrepareData, type PrepareDataOptions } from "./options.ts";
 import { TEMPLATES_VERSION } from "../mmada/data/templates.ts";
 import { writeManifest, writeSplit } from "./write-dataset.ts";
-import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
@@ -38,8 +39,7 @@ function imageTasks(o: PrepareDataOptions, imgs: ImageSplits, split: Split): Pic
 }
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const { options: o, errors } = resolveOptions(raw);
-  if (errors.length) throw new BadInputError(`prepare-data (step '${ctx.input.step.id}'): ${errors.join("; ")}`);
+  const o = stepOptions<PrepareDataOptions>(ctx, raw, checkPrepareData);
   const bad = new BadRecords();
 
   ctx.progress({ percent: 0, message: "reading images" });

@@ -3,7 +3,7 @@
 // to its request from what is left.
 import type { Rng } from "../../model/rng.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import type { Split, SplitSizes } from "../mmada/data/options.ts";
+import type { Split, SplitSizes } from "../mmada/data/vocab.ts";
 
 export interface SplitResult {
   /** Indices into the pool, per split; disjoint. */

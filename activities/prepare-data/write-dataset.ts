@@ -5,7 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DIGITS_FILE, LABELS_FILE, MANIFEST_FILE, taskFile, type DatasetManifest, type SplitCounts, type TaskRecords } from "../mmada/data/dataset-format.ts";
 import type { ImagePool } from "../mmada/data/mnist-source.ts";
-import { TASKS } from "../mmada/data/options.ts";
+import { TASKS } from "../mmada/data/vocab.ts";
 
 function jsonl(records: readonly object[]): string {
   return records.map((r) => `${JSON.stringify(r)}\n`).join("");

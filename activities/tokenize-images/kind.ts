@@ -1,6 +1,6 @@
 // The `tokenize-images` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { schema } from "./schema.ts";
 
 export const tokenizeImagesKind: KindDefinition = {
   name: "tokenize-images",

@@ -2,31 +2,26 @@
 // `tokens` artifact that training, RL and evaluation read (format: activities/mmada/tokens-artifact.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, join } from "node:path";
-import schema from "./schema.json" with { type: "json" };
 import { initBackend } from "../../model/backend.ts";
 import { CheckpointError } from "../../model/checkpoint.ts";
 import { gridSide } from "../../model/images.ts";
 import { codebookStats, disposeVq, encode, loadVq, numTokens, type Vq } from "../../model/vq.ts";
 import { digitsOf, PIXELS, readDataset, SPLITS, type Split } from "../mmada/dataset.ts";
-import { inputPath, inputSha } from "../kit/inputs.ts";
+import { inputPath, inputSha, type WithInputs } from "../kit/inputs.ts";
 import { TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../mmada/tokens-artifact.ts";
-import { withDefaults } from "../kit/with-defaults.ts";
+import { stepOptions } from "../kit/options.ts";
+import type { TokenizeImagesWith } from "./schema.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
-import { hashPath } from "../../engine/store/artifacts.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
-interface TokenizeWith {
-  dataset: unknown;
-  vq: unknown;
-  chunk: number;
-}
+type TokenizeOptions = WithInputs<TokenizeImagesWith, "dataset" | "vq">;
 
 const OUTPUT_DIR = "tokens";
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const w = withDefaults<TokenizeWith>(schema, raw);
+  const w = stepOptions<TokenizeOptions>(ctx, raw);
   const stepId = ctx.input.step.id;
   await initBackend();
   const datasetPath = inputPath(ctx, w.dataset, "dataset", "dataset");
@@ -54,8 +49,8 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
         gridH: side,
         gridW: side,
         codebookSize: vq.config.codebookSize,
-        vqSha256: inputSha(w.vq) ?? (await hashPath(vqPath)).sha256,
-        datasetSha256: inputSha(w.dataset) ?? (await hashPath(datasetPath)).sha256,
+        vqSha256: inputSha(w.vq) ?? (await ctx.hashOf(vqPath)),
+        datasetSha256: inputSha(w.dataset) ?? (await ctx.hashOf(datasetPath)),
         counts: { train: dataset.manifest.counts.train.digits, val: dataset.manifest.counts.val.digits, test: dataset.manifest.counts.test.digits },
       },
       codes,

@@ -1,6 +1,6 @@
 // The `train-classifier` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { schema } from "./schema.ts";
 
 export const trainClassifierKind: KindDefinition = {
   name: "train-classifier",

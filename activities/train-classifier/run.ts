@@ -2,35 +2,26 @@
 // generated images for UniGRPO rewards and evaluation (MMADA.md §4, the CLIP-like scorer).
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import schema from "./schema.json" with { type: "json" };
 import { initBackend } from "../../model/backend.ts";
 import { accuracy, createClassifier, DEFAULT_CLASSIFIER_CONFIG, saveClassifier, trainClassifier, type ClassifierConfig } from "../../model/classifier.ts";
 import { Rng } from "../../model/rng.ts";
 import { NonFiniteLossError, type StepInfo } from "../../model/train-loop.ts";
 import { digitsOf, labelledOnly, readDataset } from "../mmada/dataset.ts";
-import { inputPath, inputSha } from "../kit/inputs.ts";
-import { withDefaults } from "../kit/with-defaults.ts";
+import { inputPath, inputSha, type WithInputs } from "../kit/inputs.ts";
+import { stepOptions } from "../kit/options.ts";
+import type { TrainClassifierWith } from "./schema.ts";
 import { BadInputError, StepFailure } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
-interface TrainClassifierWith {
-  dataset: unknown;
-  steps: number;
-  batch: number;
-  lr: number;
-  hidden: number[];
-  maxShift: number;
-  seed: number;
-  logEvery: number;
-}
+type TrainClassifierOptions = WithInputs<TrainClassifierWith, "dataset">;
 
 const OUTPUT_FILE = "classifier.ckpt";
 const YIELD_EVERY_MS = 250;
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const w = withDefaults<TrainClassifierWith>(schema, raw);
+  const w = stepOptions<TrainClassifierOptions>(ctx, raw);
   const stepId = ctx.input.step.id;
   const backend = await initBackend();
   ctx.progress({ percent: 0, step: 0, totalSteps: w.steps, message: "reading digits" });

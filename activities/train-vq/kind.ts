@@ -1,6 +1,7 @@
 // The `train-vq` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { checkTrainVq } from "./options.ts";
+import { schema, type TrainVqWith } from "./schema.ts";
 
 export const trainVqKind: KindDefinition = {
   name: "train-vq",
@@ -8,4 +9,5 @@ export const trainVqKind: KindDefinition = {
   schema,
   inputs: { dataset: "dataset" },
   outputs: fixedOutputs({ vq: "vq" }),
+  check: (w) => checkTrainVq(w as TrainVqWith),
 };

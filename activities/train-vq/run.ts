@@ -3,40 +3,24 @@
 // Short (seconds to minutes), so it restarts from scratch on retry rather than checkpointing.
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import schema from "./schema.json" with { type: "json" };
 import { initBackend } from "../../model/backend.ts";
 import { gatherRows } from "../../model/images.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { cosineWithWarmup } from "../../model/schedule.ts";
 import { NonFiniteLossError } from "../../model/train-loop.ts";
-import { codebookStats, createVq, disposeVq, encode, numTokens, reconstructionMse, saveVq, validateVqConfig, vqDecayFilter, type VqConfig, DEFAULT_VQ_CONFIG } from "../../model/vq.ts";
+import { codebookStats, createVq, disposeVq, encode, numTokens, reconstructionMse, saveVq, vqDecayFilter } from "../../model/vq.ts";
 import { trainVqStep } from "../../model/vq-train.ts";
 import { hashSeed } from "../mmada/batches.ts";
 import { digitsOf, PIXELS, readDataset, type Digits } from "../mmada/dataset.ts";
 import { inputPath, inputSha } from "../kit/inputs.ts";
-import { withDefaults } from "../kit/with-defaults.ts";
+import { stepOptions } from "../kit/options.ts";
+import { checkTrainVq, vqConfigOf, type TrainVqOptions } from "./options.ts";
 import { BadInputError, StepFailure } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
-interface TrainVqWith {
-  dataset: unknown;
-  steps: number;
-  batch: number;
-  lr: number;
-  codebookSize: number;
-  grid: number;
-  codeDim: number;
-  hidden: number;
-  decoder: "patch" | "global";
-  decoderHidden: number;
-  beta: number;
-  seed: number;
-  logEvery: number;
-  evalImages: number;
-}
 
 const OUTPUT_FILE = "vq.ckpt";
 const WARMUP_FRACTION = 0.05;
@@ -45,23 +29,9 @@ const EVAL_CHUNK = 500;
 const YIELD_EVERY_MS = 250;
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const w = withDefaults<TrainVqWith>(schema, raw);
+  const w = stepOptions<TrainVqOptions>(ctx, raw, checkTrainVq);
   const stepId = ctx.input.step.id;
-  const config: VqConfig = {
-    ...DEFAULT_VQ_CONFIG,
-    patchSize: DEFAULT_VQ_CONFIG.imageSize / w.grid,
-    codebookSize: w.codebookSize,
-    codeDim: w.codeDim,
-    hidden: w.hidden,
-    decoder: w.decoder,
-    decoderHidden: w.decoderHidden,
-    beta: w.beta,
-  };
-  const errors = validateVqConfig(config);
-  if (w.batch * w.grid * w.grid < w.codebookSize) {
-    errors.push(`batch ${w.batch} x ${w.grid * w.grid} codes per image is below codebookSize ${w.codebookSize}: the first batch seeds every code by k-means; raise batch to at least ${Math.ceil(w.codebookSize / (w.grid * w.grid))}`);
-  }
-  if (errors.length > 0) throw new BadInputError(`train-vq step '${stepId}': ${errors.join("; ")}`);
+  const config = vqConfigOf(w);
   const backend = await initBackend();
 
   ctx.progress({ percent: 0, step: 0, totalSteps: w.steps, message: "reading digits" });

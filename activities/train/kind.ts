@@ -1,6 +1,7 @@
 // The `train` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { checkTrain } from "./options.ts";
+import { schema, type TrainWith } from "./schema.ts";
 
 export const trainKind: KindDefinition = {
   name: "train",
@@ -9,4 +10,5 @@ export const trainKind: KindDefinition = {
   inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint" },
   outputs: fixedOutputs({ checkpoint: "checkpoint" }),
   checkpoints: true,
+  check: (w, ctx) => checkTrain(w as TrainWith, ctx),
 };

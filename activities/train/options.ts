@@ -1,50 +1,37 @@
-// The `with` of a train step with defaults filled from schemas/steps/train.schema.json, plus the
-// cross-field rules a schema cannot express, reported all at once.
-import schema from "./schema.json" with { type: "json" };
-import type { ModelConfig } from "../../model/config.ts";
-import type { LossCoefficients } from "../../model/loss.ts";
-import { batchComposition, type BatchPart, type Mix } from "../mmada/batches.ts";
-import { withDefaults } from "../kit/with-defaults.ts";
+// The train step's options: its `with` as the compiler hands it over (schema defaults filled), and
+// the cross-field rules the schema cannot express. The compiler runs `checkTrain` in `mmada validate`
+// (errors at their line:col); the step runs it again before it touches any data.
+import type { CheckContext, KindProblem } from "../../contract/step-kind.ts";
+import type { WithInputs } from "../kit/inputs.ts";
+import { activeTasks, batchComposition, type BatchPart } from "../mmada/batches.ts";
+import { plannedMixRecords } from "../mmada/dataset-sizes.ts";
+import type { TrainWith } from "./schema.ts";
 
-/** ModelConfig fields a stage may set (the rest come from the tokenizer, the tokens and `seed`). */
-export type ModelOverrides = Partial<Omit<ModelConfig, "textVocabSize" | "codebookSize" | "gridH" | "gridW" | "seed">>;
+export type TrainOptions = WithInputs<TrainWith, "dataset" | "tokens" | "init">;
 
-export interface TrainOptions {
-  dataset: unknown;
-  tokens: unknown;
-  init?: unknown;
-  stage: string;
-  mix: Mix;
-  coefficients: LossCoefficients;
-  steps: number;
-  batch: number;
-  lr: { peak: number; warmup: number; min?: number };
-  weightDecay: number;
-  clip: number;
-  seed: number;
-  checkpointEvery: number;
-  keep: number;
-  logEvery: number;
-  valBatches: number;
-  model: ModelOverrides;
-}
-
-export interface ResolvedTrainOptions {
-  options: TrainOptions;
-  parts: BatchPart[];
-  errors: string[];
-}
-
-export function resolveTrainOptions(w: unknown): ResolvedTrainOptions {
-  const options = withDefaults<TrainOptions>(schema, w);
-  const errors: string[] = [];
-  const composition = batchComposition(options.mix ?? {}, options.batch);
-  if (typeof composition === "string") errors.push(composition);
-  const { lr, steps } = options;
-  if (lr.warmup > steps) errors.push(`lr.warmup (${lr.warmup}) exceeds steps (${steps}); lower lr.warmup`);
-  if (lr.min !== undefined && lr.min > lr.peak) errors.push(`lr.min (${lr.min}) is above lr.peak (${lr.peak}); lower lr.min`);
-  if (options.init !== undefined && Object.keys(options.model ?? {}).length > 0) {
-    errors.push(`model (${Object.keys(options.model).join(", ")}) only applies to a fresh model, but init is given (its config is used); remove model or init`);
+export function checkTrain(w: TrainWith, ctx?: CheckContext): KindProblem[] {
+  const problems: KindProblem[] = [];
+  const composition = batchComposition(w.mix, w.batch);
+  if (typeof composition === "string") problems.push({ at: ["batch"], message: composition });
+  const { lr, steps } = w;
+  if (lr.warmup > steps) problems.push({ at: ["lr", "warmup"], message: `lr.warmup (${lr.warmup}) exceeds steps (${steps})`, hint: "lower lr.warmup or raise steps" });
+  if (lr.min !== undefined && lr.min > lr.peak) problems.push({ at: ["lr", "min"], message: `lr.min (${lr.min}) is above lr.peak (${lr.peak})`, hint: "lower lr.min" });
+  const overrides = Object.keys(w.model);
+  if (w.init !== undefined && overrides.length > 0) {
+    problems.push({ at: ["model"], message: `model (${overrides.join(", ")}) only applies to a fresh model, but init is given (its config is used)`, hint: "remove model or init" });
   }
-  return { options, parts: typeof composition === "string" ? [] : composition, errors };
+  const dataset = ctx?.upstream("dataset");
+  for (const t of activeTasks(w.mix)) {
+    if (plannedMixRecords(dataset, t, "train") === 0) {
+      problems.push({ at: ["mix", t], message: `mix.${t} is ${w.mix[t]} but step '${dataset!.id}' writes no ${t} training records`, hint: `raise its counts or set mix.${t} to 0` });
+    }
+  }
+  return problems;
+}
+
+/** Rows per mix task of every batch (call after checkTrain found no problem). */
+export function batchParts(w: TrainWith): BatchPart[] {
+  const parts = batchComposition(w.mix, w.batch);
+  if (typeof parts === "string") throw new Error(parts);
+  return parts;
 }

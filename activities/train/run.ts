@@ -20,7 +20,9 @@ import { inputPath, inputSha } from "../kit/inputs.ts";
 import { MODEL_CHECKPOINT_KIND, saveModelCheckpoint } from "../mmada/model-io.ts";
 import { LOSS_TASK, splitSources, type MixTask } from "../mmada/task-sources.ts";
 import { checkTokensMatch, readTokens } from "../mmada/tokens-artifact.ts";
-import { resolveTrainOptions } from "./options.ts";
+import { batchParts, checkTrain, type TrainOptions } from "./options.ts";
+import type { TrainWith } from "./schema.ts";
+import { stepOptions } from "../kit/options.ts";
 import { setupModel } from "./setup.ts";
 import { buildValSets, validationLoss, type ValLoss } from "./validation.ts";
 import { BadInputError, StepFailure } from "../../contract/failures.ts";
@@ -35,8 +37,8 @@ const YIELD_EVERY_MS = 250;
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const stepId = ctx.input.step.id;
-  const { options: o, parts, errors } = resolveTrainOptions(raw);
-  if (errors.length > 0) throw new BadInputError(`train step '${stepId}': ${errors.join("; ")}`);
+  const o = stepOptions<TrainOptions>(ctx, raw, checkTrain);
+  const parts = batchParts(o as unknown as TrainWith);
   const backend = await initBackend();
 
   ctx.progress({ percent: 0, step: 0, totalSteps: o.steps, message: "reading data" });

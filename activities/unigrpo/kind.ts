@@ -1,6 +1,7 @@
 // The `unigrpo` step kind as the compiler sees it: schema, inputs, outputs.
 import { fixedOutputs, type KindDefinition } from "../../contract/step-kind.ts";
-import schema from "./schema.json" with { type: "json" };
+import { checkUnigrpo } from "./options.ts";
+import { schema, type UnigrpoWith } from "./schema.ts";
 
 export const unigrpoKind: KindDefinition = {
   name: "unigrpo",
@@ -9,4 +10,5 @@ export const unigrpoKind: KindDefinition = {
   inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint", classifier: "classifier", vq: "vq" },
   outputs: fixedOutputs({ checkpoint: "checkpoint" }),
   checkpoints: true,
+  check: (w, ctx) => checkUnigrpo(w as UnigrpoWith, ctx),
 };

@@ -8,7 +8,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
-import schema from "./schema.json" with { type: "json" };
 import { initBackend } from "../../model/backend.ts";
 import { readCheckpointHeader } from "../../model/checkpoint.ts";
 import { layoutContext } from "../../model/layouts.ts";
@@ -19,7 +18,7 @@ import { unigrpoUpdate, type UnigrpoResult } from "../../model/unigrpo.ts";
 import { MASK_ID } from "../../model/vocab.ts";
 import type { EvalModels } from "../mmada/eval/eval-models.ts";
 import { beat } from "../kit/heartbeat.ts";
-import { checkMix, drawPrompts, promptPools, RL_TASKS, type RlMix } from "../mmada/eval/prompt-pool.ts";
+import { checkMix, drawPrompts, promptPools, RL_TASKS } from "../mmada/eval/prompt-pool.ts";
 import { rollout, type Rollouts } from "../mmada/eval/rollouts.ts";
 import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
 import { hashSeed } from "../mmada/batches.ts";
@@ -28,34 +27,13 @@ import { readDataset } from "../mmada/dataset.ts";
 import { inputPath, inputSha } from "../kit/inputs.ts";
 import { loadInputModel, loadModelCheckpoint, MODEL_CHECKPOINT_KIND, saveModelCheckpoint, type LoadedModel, type ModelExtra } from "../mmada/model-io.ts";
 import { checkTokensMatch, imageCodes, readTokens } from "../mmada/tokens-artifact.ts";
-import { withDefaults } from "../kit/with-defaults.ts";
+import { stepOptions } from "../kit/options.ts";
+import { checkUnigrpo, type UnigrpoOptions } from "./options.ts";
 import { BadInputError, StepFailure } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
-export interface UnigrpoWith {
-  init: unknown;
-  dataset: unknown;
-  tokens: unknown;
-  classifier: unknown;
-  vq: unknown;
-  steps: number;
-  groupSize: number;
-  promptsPerStep: number;
-  mu: number;
-  eps: number;
-  beta: number;
-  lr: number;
-  weightDecay: number;
-  clip: number;
-  mix: RlMix;
-  sampler: { genLength: number; steps: number; blockLength: number; temperature: number; imageSteps: number; guidance: number; imageTemperature: number };
-  seed: number;
-  checkpointEvery: number;
-  keep: number;
-  maxBatch: number;
-}
 
 /** Stage name written into the checkpoints (the train kind's resume check compares it). */
 export const UNIGRPO_STAGE = "unigrpo";
@@ -69,7 +47,7 @@ export function rlStepRng(seed: number, step: number): Rng {
 }
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
-  const w = withDefaults<UnigrpoWith>(schema, raw);
+  const w = stepOptions<UnigrpoOptions>(ctx, raw, checkUnigrpo);
   const stepId = ctx.input.step.id;
   const backend = await initBackend();
   ctx.progress({ percent: 0, step: 0, totalSteps: w.steps, message: "reading data" });
@@ -165,7 +143,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   }
 }
 
-function samplers(w: UnigrpoWith) {
+function samplers(w: UnigrpoOptions) {
   const s = w.sampler;
   return {
     text: { genLength: s.genLength, steps: s.steps, blockLength: s.blockLength, temperature: s.temperature },
@@ -180,7 +158,7 @@ function frozenCopy(model: MMaDA): MMaDA {
 }
 
 /** Continues from the newest valid checkpoint of this step's folder (damaged ones are logged and skipped). */
-async function resume(ctx: StepContext, w: UnigrpoWith, policy: MMaDA, optimizer: AdamW): Promise<{ step: number; history: MetricPoint[] } | undefined> {
+async function resume(ctx: StepContext, w: UnigrpoOptions, policy: MMaDA, optimizer: AdamW): Promise<{ step: number; history: MetricPoint[] } | undefined> {
   const found = await newestValid(ctx.checkpointDir, async (f) => {
     const loaded = await loadModelCheckpoint(f.path);
     const problem =

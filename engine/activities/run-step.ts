@@ -52,6 +52,7 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
             },
             store: storeInto(deps.root),
             pathOf: (ref) => artifactPath(deps.root, ref),
+            hashOf: async (path) => (await hashPath(path)).sha256,
             checkpointDir,
             async checkpoint(step, file) {
               const { sha256, size } = await hashPath(file);

@@ -5,12 +5,14 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { run as prepareData } from "../../activities/prepare-data/run.ts";
 import { readDatasetSplit, readManifest } from "../../activities/mmada/data/read-dataset.ts";
 import { PIXELS } from "../../activities/mmada/data/mnist-source.ts";
-import { SPLITS } from "../../activities/mmada/data/options.ts";
+import { SPLITS } from "../../activities/mmada/data/vocab.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { makeContext, storeInput, type TestContext } from "./step-context.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const prepareData = kindRunner("prepare-data");
 
 /** Small sizes so a test runs in about a second (MNIST is loaded once per process). */
 const SMALL = {

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { drawProblem, generateCot, solve } from "../../activities/mmada/data/arithmetic.ts";
 import { generateCaptions, generateMmcot, generateVqa } from "../../activities/mmada/data/image-tasks.ts";
-import { resolveOptions, type ArithmeticOptions, type Operator } from "../../activities/mmada/data/options.ts";
+import type { ArithmeticOptions, Operator } from "../../activities/mmada/data/vocab.ts";
+import { schema, type PrepareDataWith } from "../../activities/prepare-data/schema.ts";
+import { withDefaults } from "../../pipelines/index.ts";
 import { rngFor } from "../../activities/mmada/data/seeded.ts";
 import { splitPool } from "../../activities/prepare-data/splits.ts";
 import { DIGIT_NAMES, formatCotAnswer, sampleTokens } from "../../activities/mmada/data/templates.ts";
@@ -15,7 +17,7 @@ import { BadInputError } from "../../contract/failures.ts";
 import { DEFAULT_CHARSET } from "../../model/text-tokenizer.ts";
 
 const BUDGET = 64;
-const DEFAULTS = resolveOptions({}).options;
+const DEFAULTS = withDefaults<PrepareDataWith>(schema, {});
 
 /** Independent check of a question: products first, then + and - left to right. */
 function evaluate(question: string): number {

@@ -6,15 +6,17 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { run as prepareData } from "../../activities/prepare-data/run.ts";
 import { readDatasetSplit, readManifest, type DatasetSplit } from "../../activities/mmada/data/read-dataset.ts";
 import { PIXELS } from "../../activities/mmada/data/mnist-source.ts";
-import { SPLITS, TASKS, type Split } from "../../activities/mmada/data/options.ts";
+import { SPLITS, TASKS, type Split } from "../../activities/mmada/data/vocab.ts";
 import { DIGIT_NAMES } from "../../activities/mmada/data/templates.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { type StepImplementation } from "../../activities/kit/step-context.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { makeContext, type TestContext } from "./step-context.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const prepareData = kindRunner("prepare-data");
 
 const SMALL = {
   seed: 11,

@@ -1,19 +1,21 @@
 // The prepare-data `with` schema: valid draft-07 under the compiler's strict Ajv settings, its
-// defaults (read by options.ts) form a valid `with`, and the TypeScript field lists match it.
+// defaults (filled by the compiler) form a valid `with`, and its cross-field rules name the fields.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
-import schema from "../../activities/prepare-data/schema.json" with { type: "json" };
-import { OPTION_FIELDS, resolveOptions } from "../../activities/mmada/data/options.ts";
+import { checkPrepareData } from "../../activities/prepare-data/options.ts";
+import { schema, type PrepareDataWith } from "../../activities/prepare-data/schema.ts";
+import { withDefaults } from "../../pipelines/index.ts";
 
 // The same options as pipelines/validate.ts, so strict-mode problems show up here first.
 const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
 const validate = ajv.compile(schema);
+const filled = (w: object) => withDefaults<PrepareDataWith>(schema, w);
 
 test("an empty `with` is valid and every default fills in", () => {
   assert.equal(validate({}), true);
-  const { options, errors } = resolveOptions({});
-  assert.deepEqual(errors, []);
+  const options = filled({});
+  assert.deepEqual(checkPrepareData(options), []);
   assert.equal(validate(options), true, JSON.stringify(validate.errors));
   assert.deepEqual(options.digits, { train: 8000, val: 1000, test: 1000 });
   assert.deepEqual(options.counts.cot, { train: 4000, val: 200, test: 500 });
@@ -22,7 +24,7 @@ test("an empty `with` is valid and every default fills in", () => {
 });
 
 test("given values win over defaults, including inside nested objects", () => {
-  const { options } = resolveOptions({ seed: 7, digits: { val: 3 }, counts: { vqa: { test: 9 } }, arithmetic: { maxOperand: 99 } });
+  const options = filled({ seed: 7, digits: { val: 3 }, counts: { vqa: { test: 9 } }, arithmetic: { maxOperand: 99 } });
   assert.equal(options.seed, 7);
   assert.deepEqual(options.digits, { train: 8000, val: 3, test: 1000 });
   assert.deepEqual(options.counts.vqa, { train: 4000, val: 200, test: 9 });
@@ -44,23 +46,14 @@ test("every field has a description", () => {
       walk(sub, `${at}${name}.`);
     }
   };
-  walk(schema as { [k: string]: unknown }, "");
-  for (const [name, def] of Object.entries(schema.definitions)) walk(def as { [k: string]: unknown }, `definitions.${name}.`);
+  walk(schema as unknown as { [k: string]: unknown }, "");
   assert.deepEqual(missing, []);
 });
 
-test("options.ts field lists match the schema", () => {
-  assert.deepEqual(Object.keys(schema.properties).sort(), [...OPTION_FIELDS.top].sort());
-  assert.deepEqual(Object.keys(schema.properties.arithmetic.properties).sort(), [...OPTION_FIELDS.arithmetic].sort());
-  assert.deepEqual(Object.keys(schema.properties.counts.properties).sort(), [...OPTION_FIELDS.tasks].sort());
-  assert.deepEqual(Object.keys(schema.definitions.taskCounts.properties).sort(), [...OPTION_FIELDS.splits].sort());
-  assert.deepEqual(Object.keys(schema.definitions.digitSizes.properties).sort(), [...OPTION_FIELDS.splits].sort());
-});
-
-test("cross-field rules are reported with the fields to change", () => {
-  const { errors } = resolveOptions({ arithmetic: { minOps: 3, maxOps: 1, minOperand: 5, maxOperand: 2 }, images: "imgs" });
-  assert.equal(errors.length, 3);
-  assert.match(errors[0]!, /arithmetic\.maxOps \(1\) is below arithmetic\.minOps \(3\)/);
-  assert.match(errors[1]!, /arithmetic\.maxOperand \(2\) is below arithmetic\.minOperand \(5\)/);
-  assert.match(errors[2]!, /`images` and `captions` go together/);
+test("cross-field rules are reported at the fields to change", () => {
+  const problems = checkPrepareData(filled({ arithmetic: { minOps: 3, maxOps: 1, minOperand: 5, maxOperand: 2 }, images: "imgs" }));
+  assert.deepEqual(problems.map((p) => p.at.join(".")), ["arithmetic.maxOps", "arithmetic.maxOperand", "images"]);
+  assert.match(problems[0]!.message, /arithmetic\.maxOps \(1\) is below arithmetic\.minOps \(3\)/);
+  assert.match(problems[1]!.message, /arithmetic\.maxOperand \(2\) is below arithmetic\.minOperand \(5\)/);
+  assert.match(problems[2]!.message, /`images` and `captions` go together/);
 });

@@ -5,7 +5,7 @@ import { mkdtemp, mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StepContext } from "../../activities/kit/step-context.ts";
-import { artifactPath, putArtifact } from "../../engine/store/artifacts.ts";
+import { artifactPath, hashPath, putArtifact } from "../../engine/store/artifacts.ts";
 import type { ArtifactRef } from "../../contract/artifacts.ts";
 import { testStepInput } from "../kinds/helpers.ts";
 
@@ -29,6 +29,7 @@ export async function makeContext(stepId = "data"): Promise<TestContext> {
     progress: () => {},
     store: (path, kind, opts = {}) => putArtifact(root, path, kind, { ...opts, move: false }),
     pathOf: (ref: ArtifactRef) => artifactPath(root, ref),
+    hashOf: async (path) => (await hashPath(path)).sha256,
     // prepare-data writes no checkpoints; these only complete the interface
     checkpointDir: join(root, input.checkpointDir),
     checkpoint: (_step, file) => putArtifact(root, file, "checkpoint", { move: false }),

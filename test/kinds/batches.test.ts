@@ -9,7 +9,6 @@ import fc from "fast-check";
 import { batchComposition, cursorAt, EpochOrder, hashSeed, stepRng, valRng } from "../../activities/mmada/batches.ts";
 import { checkpointPath, listCheckpoints, newestValid, pruneCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
 import { MIX_TASKS } from "../../activities/mmada/task-sources.ts";
-import { withDefaults } from "../../activities/kit/with-defaults.ts";
 
 describe("batchComposition", () => {
   it("splits the batch by weight, every active task at least one row, rows summing to the batch", () => {
@@ -98,26 +97,5 @@ describe("checkpoint folder", () => {
     assert.deepEqual(await pruneCheckpoints(dir, 1, undefined), [8, 4]);
     assert.ok((await readdir(dir)).some((n) => n.endsWith(".tmp")), "prune leaves foreign files alone");
     await rm(dir, { recursive: true });
-  });
-});
-
-describe("withDefaults", () => {
-  const schema = {
-    type: "object",
-    properties: {
-      a: { type: "integer", default: 3 },
-      nested: { type: "object", properties: { x: { type: "number", default: 1 }, y: { type: "number" } } },
-      ref: { $ref: "#/definitions/r" },
-      list: { type: "array", default: [1, 2] },
-    },
-    definitions: { r: { type: "object", properties: { z: { type: "string", default: "z" } } } },
-  };
-
-  it("fills absent fields and nested objects, keeps given values, copies defaults", () => {
-    const filled = withDefaults<Record<string, unknown>>(schema, { nested: { y: 2 }, extra: true });
-    assert.deepEqual(filled, { a: 3, nested: { x: 1, y: 2 }, ref: { z: "z" }, list: [1, 2], extra: true });
-    assert.deepEqual(withDefaults(schema, { a: 0, list: [] }), { a: 0, nested: { x: 1 }, ref: { z: "z" }, list: [] });
-    (filled.list as number[]).push(3);
-    assert.deepEqual((withDefaults<Record<string, unknown>>(schema, {}).list), [1, 2]);
   });
 });

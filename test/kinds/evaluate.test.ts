@@ -7,12 +7,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PNG } from "pngjs";
-import { GRID_FILE, PREDICTIONS_FILE, run as runEvaluate } from "../../activities/evaluate/run.ts";
+import { GRID_FILE, PREDICTIONS_FILE } from "../../activities/evaluate/run.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { putArtifact } from "../../engine/store/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { makeContext, makeWorkspace, type Workspace } from "./helpers.ts";
 import { makeFixture, type Fixture } from "./rl-eval-fixture.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const runEvaluate = kindRunner("evaluate");
 
 const ACCURACIES = ["gsm8k_acc", "vqa_acc", "pope_acc", "caption_acc", "mmcot_acc", "geneval_acc", "clip_score", "imagereward_score"];
 const PER_CLASS = 2;

@@ -76,6 +76,7 @@ export async function makeContext(ws: Workspace, stepId: string, uses: string, c
     progress: (p) => void ctx.progressCalls.push({ ...p, at: Date.now() }),
     store: (path, kind, opts = {}) => putArtifact(ws.root, path, kind, { ...opts, move: true }),
     pathOf: (ref: ArtifactRef) => artifactPath(ws.root, ref),
+    hashOf: async (path) => (await hashPath(path)).sha256,
     checkpointDir,
     async checkpoint(step, file) {
       ctx.checkpoints.push({ step, file });

@@ -9,8 +9,6 @@ import { KINDS } from "../../activities/registry.ts";
 import { listCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
 import { readTokens } from "../../activities/mmada/tokens-artifact.ts";
-import { run as runTrainClassifier } from "../../activities/train-classifier/run.ts";
-import { run as runTrain } from "../../activities/train/run.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import { loadClassifier } from "../../model/classifier.ts";
 import { disposeModel } from "../../model/transformer.ts";
@@ -18,6 +16,10 @@ import { disposeVq, loadVq } from "../../model/vq.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { makeContext, makeWorkspace, TINY_VQ, type Workspace } from "./helpers.ts";
 import { buildUpstream, tinyStage, type Upstream } from "./upstream.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const runTrain = kindRunner("train");
+const runTrainClassifier = kindRunner("train-classifier");
 
 let ws: Workspace;
 let up: Upstream;

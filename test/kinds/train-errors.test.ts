@@ -7,10 +7,12 @@ import { after, before, describe, it } from "node:test";
 import { checkpointPath, listCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
 import { BadInputError, StepFailure } from "../../contract/failures.ts";
-import { run as runTrain } from "../../activities/train/run.ts";
 import { disposeModel } from "../../model/transformer.ts";
 import { makeContext, makeWorkspace, tinyDataset, type Workspace } from "./helpers.ts";
 import { buildUpstream, tinyStage, type Upstream } from "./upstream.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const runTrain = kindRunner("train");
 
 let ws: Workspace;
 let up: Upstream;

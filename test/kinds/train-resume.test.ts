@@ -3,13 +3,15 @@
 import assert from "node:assert/strict";
 import { copyFile, readFile, truncate, writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { run as runTrain } from "../../activities/train/run.ts";
 import { checkpointPath } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { disposeModel } from "../../model/transformer.ts";
 import { makeContext, makeWorkspace, type TestContext, type Workspace } from "./helpers.ts";
 import { buildUpstream, tinyStage, type Upstream } from "./upstream.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const runTrain = kindRunner("train");
 
 let ws: Workspace;
 let up: Upstream;

@@ -11,11 +11,12 @@ import { checkpointPath } from "../../activities/kit/checkpoint-folder.ts";
 import { loadModelCheckpoint, type LoadedModel } from "../../activities/mmada/model-io.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import type { StepResult } from "../../contract/step-io.ts";
-import { run as runUnigrpo, type UnigrpoWith } from "../../activities/unigrpo/run.ts";
-import { withDefaults } from "../../activities/kit/with-defaults.ts";
-import schema from "../../activities/unigrpo/schema.json" with { type: "json" };
+import { KINDS } from "../../activities/registry.ts";
 import { makeContext, makeWorkspace, type TestContext, type Workspace } from "./helpers.ts";
 import { makeFixture, type Fixture } from "./rl-eval-fixture.ts";
+import { kindRunner, kindWith } from "../kind-runner.ts";
+
+const runUnigrpo = kindRunner("unigrpo");
 
 const STEPS = 3;
 
@@ -64,7 +65,7 @@ describe("unigrpo", () => {
   after(() => ws.cleanup());
 
   it("fills every default from the schema", () => {
-    const w = withDefaults<UnigrpoWith>(schema, { init: "x", dataset: "x", tokens: "x", classifier: "x", vq: "x" });
+    const w = kindWith("unigrpo", { init: "x", dataset: "x", tokens: "x", classifier: "x", vq: "x" }) as { [k: string]: unknown };
     assert.deepEqual(w.mix, { cot: 1, mmcot: 1, t2i: 1, caption: 0 });
     assert.deepEqual(w.sampler, { genLength: 32, steps: 16, blockLength: 8, temperature: 1, imageSteps: 8, guidance: 1.5, imageTemperature: 1 });
     assert.equal(w.groupSize, 8);
@@ -131,9 +132,10 @@ describe("unigrpo", () => {
     await runUnigrpo(good, withFor({ steps: 1, mix: { t2i: 1 } }));
     // The same folder continued with an absurd learning rate: step 2 diverges. (AdamW's normalised
     // steps survive even lr=1e6 for a step or two on this tiny model, so the test goes far past it;
-    // it calls the implementation directly, below the schema's lr bound.)
+    // it calls the implementation directly, past the schema's lr bound.)
     const ctx = await makeContext(ws, "rl-nan", "unigrpo", "rl-nan");
-    await assert.rejects(runUnigrpo(ctx, withFor({ lr: 1e30, clip: 0, steps: 3, mix: { t2i: 1 } })), (err: Error) => {
+    const w = { ...kindWith("unigrpo", withFor({ clip: 0, steps: 3, mix: { t2i: 1 } })), lr: 1e30 };
+    await assert.rejects((await KINDS["unigrpo"]!.load())(ctx, w as never), (err: Error) => {
       assert.ok(err instanceof StepFailure, `${err.name}: ${err.message}`);
       assert.equal(err.type, "NonFiniteLoss");
       assert.match(err.message, /^rl-nan: .* at RL step 2 \(lr=1\.00e\+30\); the last good checkpoint step-1\.ckpt is kept; lower the learning rate/);

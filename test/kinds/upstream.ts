@@ -1,11 +1,13 @@
 // The inputs every train test needs, built once per test file through the real step kinds:
 // tiny dataset -> train-vq -> tokenize-images.
-import { run as runTokenizeImages } from "../../activities/tokenize-images/run.ts";
-import { run as runTrainVq } from "../../activities/train-vq/run.ts";
 import type { ArtifactRef } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
 import { makeContext, tinyDataset, TINY_MODEL, TINY_VQ, type Workspace } from "./helpers.ts";
+import { kindRunner } from "../kind-runner.ts";
+
+const runTokenizeImages = kindRunner("tokenize-images");
+const runTrainVq = kindRunner("train-vq");
 
 export interface Upstream {
   dataset: ArtifactRef;

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { stepKinds } from "../../engine/kinds.ts";
+import { editorSchemaText } from "../../scripts/build-schemas.ts";
 import pipelineSchema from "../../schemas/pipeline.schema.json" with { type: "json" };
 import { PARAM_FIELDS, RETRY_FIELDS, SPEC_FIELDS, STEP_FIELDS, STEP_SETTINGS_FIELDS } from "../../pipelines/spec-types.ts";
 import { planOf, load } from "./helpers.ts";
@@ -19,7 +20,7 @@ const props = (s: Json | undefined) => Object.keys((s?.["properties"] as Json | 
 function editorValidator() {
   const ajv = new Ajv({ allErrors: true, allowUnionTypes: true, strict: true });
   for (const kind of Object.keys(stepKinds())) {
-    ajv.addSchema(JSON.parse(readFileSync(`activities/${kind}/schema.json`, "utf8")), `../activities/${kind}/schema.json`);
+    ajv.addSchema(JSON.parse(readFileSync(`schemas/steps/${kind}.schema.json`, "utf8")), `steps/${kind}.schema.json`);
   }
   return ajv.compile(pipelineSchema);
 }
@@ -42,15 +43,15 @@ test("spec-types.ts lists exactly the schema's fields", () => {
   assert.deepEqual([...RETRY_FIELDS].sort(), props(d["retry"]));
 });
 
-test("every registered kind has a schema file and an editor rule in withByKind", () => {
+test("every registered kind has a current editor schema file and an editor rule in withByKind", () => {
   const rules = JSON.stringify(schema.definitions["withByKind"]);
   for (const [name, kind] of Object.entries(stepKinds())) {
     assert.equal(kind.name, name);
     assert.match(kind.version, /^\S+$/);
-    const file = `activities/${name}/schema.json`;
-    assert.ok(existsSync(file), `${file} is missing`);
-    assert.deepEqual(kind.schema, JSON.parse(readFileSync(file, "utf8")));
-    assert.ok(rules.includes(`{"const":"${name}"}`) && rules.includes(`"../activities/${name}/schema.json"`), `no if/then for '${name}' in withByKind`);
+    const file = `schemas/steps/${name}.schema.json`;
+    assert.ok(existsSync(file), `${file} is missing: run npm run build:schemas`);
+    assert.equal(readFileSync(file, "utf8"), editorSchemaText(kind.schema), `${file} is stale: run npm run build:schemas`);
+    assert.ok(rules.includes(`{"const":"${name}"}`) && rules.includes(`"steps/${name}.schema.json"`), `no if/then for '${name}' in withByKind`);
   }
 });
 

@@ -3,7 +3,7 @@
 // first, then sums left to right, one step per operator, exactly as a person would write them.
 import type { Rng } from "../../../model/rng.ts";
 import { BadInputError } from "../../../contract/failures.ts";
-import type { ArithmeticOptions, Operator, SplitSizes } from "./options.ts";
+import type { ArithmeticOptions, Operator, SplitSizes } from "./vocab.ts";
 import { intIn, pick, rngFor } from "./seeded.ts";
 import { formatCotAnswer, sampleTokens } from "./templates.ts";
 

@@ -3,7 +3,7 @@
 // per task. Shared by the writer (prepare-data) and the reader (training and evaluation steps).
 import type { CotRecord } from "./arithmetic.ts";
 import type { CaptionRecord, MmcotRecord, VqaRecord } from "./image-tasks.ts";
-import type { Split, SplitSizes, TaskName } from "./options.ts";
+import type { Split, SplitSizes, TaskName } from "./vocab.ts";
 
 export const DATASET_FORMAT = "mmada-dataset";
 export const DATASET_FORMAT_VERSION = 1;

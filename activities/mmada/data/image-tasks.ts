@@ -3,7 +3,7 @@
 // split's digits.u8, so records never reach across splits.
 import type { Rng } from "../../../model/rng.ts";
 import { BadInputError } from "../../../contract/failures.ts";
-import type { Split } from "./options.ts";
+import type { Split } from "./vocab.ts";
 import { imageCycle, intIn, pick, rngFor } from "./seeded.ts";
 import {
   CAPTION_TEMPLATES,

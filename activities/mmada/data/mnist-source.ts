@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import type { Rng } from "../../../model/rng.ts";
 import { BadInputError } from "../../../contract/failures.ts";
-import type { SplitSizes } from "./options.ts";
+import type { SplitSizes } from "./vocab.ts";
 import { splitPool, type SplitResult } from "../../prepare-data/splits.ts";
 
 export const IMAGE_SIDE = 28;

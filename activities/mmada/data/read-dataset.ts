@@ -15,7 +15,7 @@ import {
   type TaskRecords,
 } from "./dataset-format.ts";
 import { PIXELS, type ImagePool } from "./mnist-source.ts";
-import { TASKS, type Split } from "./options.ts";
+import { TASKS, type Split } from "./vocab.ts";
 
 export interface DatasetSplit {
   /** [n, 784] uint8 pixels + labels. */

@@ -1,0 +1,171 @@
+// JSON Schema of the `evaluate` step's `with`: the one place its fields, limits and defaults are
+// written. The compiler validates `with` against it and fills the defaults (so the plan and the cache
+// key hold every effective value); EvaluateWith is derived from it.
+import type { FromSchema, JSONSchema } from "json-schema-to-ts";
+
+export const schema = {
+  title: "evaluate step: with",
+  description: "Runs the tiny benchmark suite of MMADA.md §6 on the held-out split with one model checkpoint: gsm8k_acc (arithmetic chain-of-thought exact match), text_nll (masked-token NLL on held-out text, lower is better), vqa_acc (which digit?), pope_acc (yes/no 'is it a 7?'), caption_acc (caption names the digit), mmcot_acc (multimodal reasoning exact match), geneval_acc (frozen-classifier accuracy of generated digits) and clip_score (mean classifier probability of the prompted digit). Outputs `report` (JSON: metrics, config, sample answers) and `samples` (a PNG grid of generated digits per class and the classifier's predictions). Deterministic by seed.",
+  type: "object",
+  required: ["checkpoint", "dataset", "tokens", "classifier", "vq"],
+  additionalProperties: false,
+  properties: {
+    checkpoint: {
+      description: "The model to evaluate: the `checkpoint` output of a train or unigrpo step (${{ steps.ID.outputs.checkpoint }}).",
+      type: "string",
+      minLength: 1,
+    },
+    dataset: { description: "The `dataset` output of a prepare-data step.", type: "string", minLength: 1 },
+    tokens: {
+      description: "The `tokens` output of the tokenize-images step the model was trained on (image prompts use its codes).",
+      type: "string",
+      minLength: 1,
+    },
+    classifier: {
+      description: "The frozen digit classifier (`classifier` output of train-classifier) that judges generated images.",
+      type: "string",
+      minLength: 1,
+    },
+    vq: {
+      description: "The VQ tokenizer (`vq` output of train-vq) that decodes generated image codes; the one the tokens were made with.",
+      type: "string",
+      minLength: 1,
+    },
+    split: {
+      description: "Which split to evaluate on: test for reported numbers, val for model selection.",
+      enum: ["test", "val"],
+      default: "test",
+    },
+    samples: {
+      description: "How many prompts each benchmark asks (the first N records of the split, so every checkpoint is asked the same questions). 0 skips a benchmark. Small defaults keep an evaluation well under a minute on 2 CPU cores.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        gsm8k: {
+          description: "Arithmetic chain-of-thought problems (cot.jsonl).",
+          type: "integer",
+          minimum: 0,
+          maximum: 10000,
+          default: 16,
+        },
+        textNll: {
+          description: "Held-out text passages (lm.jsonl) for the masked-token NLL.",
+          type: "integer",
+          minimum: 0,
+          maximum: 10000,
+          default: 16,
+        },
+        vqa: {
+          description: "Digit questions ('which digit?') from vqa.jsonl.",
+          type: "integer",
+          minimum: 0,
+          maximum: 10000,
+          default: 16,
+        },
+        pope: {
+          description: "Yes/no questions ('is it a 7?') from vqa.jsonl, balanced yes/no.",
+          type: "integer",
+          minimum: 0,
+          maximum: 10000,
+          default: 16,
+        },
+        caption: {
+          description: "Images to caption (caption.jsonl).",
+          type: "integer",
+          minimum: 0,
+          maximum: 10000,
+          default: 16,
+        },
+        mmcot: {
+          description: "Multimodal reasoning questions (mmcot.jsonl).",
+          type: "integer",
+          minimum: 0,
+          maximum: 10000,
+          default: 16,
+        },
+        genevalPerClass: {
+          description: "Generated images per digit class (10 classes) for geneval_acc and clip_score.",
+          type: "integer",
+          minimum: 0,
+          maximum: 100,
+          default: 2,
+        },
+      },
+      default: {},
+    },
+    sampler: {
+      description: "Sampler settings (MMADA.md §5). Text: semi-autoregressive low-confidence remasking; images: MaskGIT with classifier-free guidance.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        genLength: {
+          description: "Answer tokens generated after each prompt (positions after them are EOS). Chain-of-thought answers need about 30.",
+          type: "integer",
+          minimum: 1,
+          maximum: 4096,
+          default: 32,
+        },
+        steps: {
+          description: "Text denoising steps over the whole answer, split evenly over the blocks (rounded to a whole number per block).",
+          type: "integer",
+          minimum: 1,
+          maximum: 4096,
+          default: 16,
+        },
+        blockLength: {
+          description: "Semi-autoregressive block length: blocks are filled left to right.",
+          type: "integer",
+          minimum: 1,
+          maximum: 4096,
+          default: 8,
+        },
+        temperature: {
+          description: "Gumbel noise on the text logits: 0 is greedy (the usual for benchmarks), 1 samples from the softmax.",
+          type: "number",
+          minimum: 0,
+          maximum: 10,
+          default: 0,
+        },
+        imageSteps: {
+          description: "MaskGIT steps per generated image.",
+          type: "integer",
+          minimum: 1,
+          maximum: 1000,
+          default: 12,
+        },
+        guidance: {
+          description: "Classifier-free guidance weight w: logits = (1 + w) cond - w uncond; 0 turns guidance off. The paper uses 3.5.",
+          type: "number",
+          minimum: 0,
+          maximum: 20,
+          default: 3.5,
+        },
+        imageTemperature: {
+          description: "Gumbel scale of MaskGIT's re-masking confidence (annealed to 0 over the steps).",
+          type: "number",
+          minimum: 0,
+          maximum: 10,
+          default: 1,
+        },
+      },
+      default: {},
+    },
+    seed: {
+      description: "Seed of all sampling noise (each benchmark has its own stream). Same seed, checkpoint and settings give the same report.",
+      type: "integer",
+      minimum: 0,
+      maximum: 4294967295,
+      default: 0,
+    },
+    maxBatch: {
+      description: "Most sequences per forward pass (bounds memory). Sampling noise is drawn chunk by chunk, so a different value gives different (equally valid) samples.",
+      type: "integer",
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+    },
+  },
+} as const satisfies JSONSchema;
+
+/** `with` as the step receives it: validated, defaults filled. */
+export type EvaluateWith = FromSchema<typeof schema>;

@@ -1,0 +1,221 @@
+// JSON Schema of the `unigrpo` step's `with`: the one place its fields, limits and defaults are
+// written. The compiler validates `with` against it and fills the defaults (so the plan and the cache
+// key hold every effective value); UnigrpoWith is derived from it.
+import type { FromSchema, JSONSchema } from "json-schema-to-ts";
+
+export const schema = {
+  title: "unigrpo step: with",
+  description: "Stage 3 of MMaDA (MMADA.md §4): UniGRPO reinforcement learning from the stage-2 checkpoint. Each RL step samples prompts from the train split (arithmetic chain-of-thought, multimodal reasoning, text-to-image, optionally captioning), samples a group of responses per prompt with the current policy, scores them (answer 2.0 + format 0.5; captions 0.1 * correct digit; images 0.1 * classifier probability + 0.1 * classifier confidence) and takes mu clipped-ratio gradient steps with a k3 KL penalty to the frozen init model. Checkpoints like the train kind (resumes from the newest valid one). Output: the final `checkpoint`.",
+  type: "object",
+  required: ["init", "dataset", "tokens", "classifier", "vq"],
+  additionalProperties: false,
+  properties: {
+    init: {
+      description: "The stage-2 model (`checkpoint` output of a train step): the policy starts from it and it stays frozen as the KL reference. A fresh optimizer is used.",
+      type: "string",
+      minLength: 1,
+    },
+    dataset: {
+      description: "The `dataset` output of a prepare-data step (prompts come from its train split).",
+      type: "string",
+      minLength: 1,
+    },
+    tokens: {
+      description: "The `tokens` output of the tokenize-images step the model was trained on (image prompts use its codes).",
+      type: "string",
+      minLength: 1,
+    },
+    classifier: {
+      description: "The frozen digit classifier (`classifier` output of train-classifier): the CLIP-like and ImageReward-like scorer.",
+      type: "string",
+      minLength: 1,
+    },
+    vq: {
+      description: "The VQ tokenizer (`vq` output of train-vq) that decodes generated images for the classifier.",
+      type: "string",
+      minLength: 1,
+    },
+    steps: {
+      description: "RL iterations (each: sample, score, mu gradient steps).",
+      type: "integer",
+      minimum: 1,
+      maximum: 100000,
+      default: 20,
+    },
+    groupSize: {
+      description: "G, responses sampled per prompt. Advantages are z-scores within a group; groups whose rewards are all equal are skipped.",
+      type: "integer",
+      minimum: 2,
+      maximum: 256,
+      default: 8,
+    },
+    promptsPerStep: {
+      description: "Prompts per RL step (each gets a group of G responses).",
+      type: "integer",
+      minimum: 1,
+      maximum: 1024,
+      default: 2,
+    },
+    mu: {
+      description: "Inner gradient steps per RL step on the same responses, with uniformly spaced mask ratios.",
+      type: "integer",
+      minimum: 1,
+      maximum: 64,
+      default: 2,
+    },
+    eps: {
+      description: "PPO clip range: the probability ratio is clipped to [1 - eps, 1 + eps].",
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.2,
+    },
+    beta: {
+      description: "Weight of the KL penalty to the frozen init model (the paper uses 0.01 to 0.04).",
+      type: "number",
+      minimum: 0,
+      maximum: 10,
+      default: 0.02,
+    },
+    lr: {
+      description: "Constant AdamW learning rate (RL wants a small one).",
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: 1000000,
+      default: 5e-05,
+    },
+    weightDecay: {
+      description: "AdamW decoupled weight decay (matrices only).",
+      type: "number",
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+    },
+    clip: {
+      description: "Max global gradient norm; 0 turns clipping off.",
+      type: "number",
+      minimum: 0,
+      default: 1.0,
+    },
+    mix: {
+      description: "Relative weight of each prompt task; each prompt's task is drawn with these weights. 0 leaves a task out.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        cot: {
+          description: "Arithmetic chain-of-thought (cot.jsonl), rewarded by the final answer and the <think> format.",
+          type: "number",
+          minimum: 0,
+          default: 1,
+        },
+        mmcot: {
+          description: "Multimodal reasoning over a digit (mmcot.jsonl), rewarded like cot.",
+          type: "number",
+          minimum: 0,
+          default: 1,
+        },
+        t2i: {
+          description: "Text-to-image (t2i.jsonl prompts), rewarded by the frozen classifier.",
+          type: "number",
+          minimum: 0,
+          default: 1,
+        },
+        caption: {
+          description: "Captioning (caption.jsonl images), rewarded 0.1 when the caption names the digit.",
+          type: "number",
+          minimum: 0,
+          default: 0,
+        },
+      },
+      default: {},
+    },
+    sampler: {
+      description: "Rollout sampler settings (MMADA.md §5); keep them cheap, every RL step samples G x promptsPerStep responses.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        genLength: {
+          description: "Response tokens generated after each text prompt (positions after them are EOS).",
+          type: "integer",
+          minimum: 1,
+          maximum: 4096,
+          default: 32,
+        },
+        steps: {
+          description: "Text denoising steps over the whole response, split evenly over the blocks.",
+          type: "integer",
+          minimum: 1,
+          maximum: 4096,
+          default: 16,
+        },
+        blockLength: {
+          description: "Semi-autoregressive block length.",
+          type: "integer",
+          minimum: 1,
+          maximum: 4096,
+          default: 8,
+        },
+        temperature: {
+          description: "Gumbel noise on the text logits: 1 samples from the softmax (GRPO needs diverse responses), 0 is greedy.",
+          type: "number",
+          minimum: 0,
+          maximum: 10,
+          default: 1,
+        },
+        imageSteps: {
+          description: "MaskGIT steps per generated image.",
+          type: "integer",
+          minimum: 1,
+          maximum: 1000,
+          default: 8,
+        },
+        guidance: {
+          description: "Classifier-free guidance weight w for the image rollouts; 0 turns guidance off.",
+          type: "number",
+          minimum: 0,
+          maximum: 20,
+          default: 1.5,
+        },
+        imageTemperature: {
+          description: "Gumbel scale of MaskGIT's re-masking confidence (annealed to 0).",
+          type: "number",
+          minimum: 0,
+          maximum: 10,
+          default: 1,
+        },
+      },
+      default: {},
+    },
+    seed: {
+      description: "Seed of prompt choice, sampling noise and masks: everything random about RL step s is a function of (seed, s), so a resumed run reproduces the uninterrupted one.",
+      type: "integer",
+      minimum: 0,
+      maximum: 4294967295,
+      default: 0,
+    },
+    checkpointEvery: {
+      description: "Write step-<n>.ckpt into the step's checkpoint folder every this many RL steps (and after the last).",
+      type: "integer",
+      minimum: 1,
+      maximum: 100000,
+      default: 5,
+    },
+    keep: {
+      description: "Keep the last K checkpoints (plus the best by mean reward); older ones are deleted.",
+      type: "integer",
+      minimum: 1,
+      maximum: 1000,
+      default: 2,
+    },
+    maxBatch: {
+      description: "Most sequences per forward pass while sampling (bounds memory).",
+      type: "integer",
+      minimum: 1,
+      maximum: 1024,
+      default: 64,
+    },
+  },
+} as const satisfies JSONSchema;
+
+/** `with` as the step receives it: validated, defaults filled. */
+export type UnigrpoWith = FromSchema<typeof schema>;
