@@ -8,7 +8,7 @@ import { type BackendChoice, initBackend } from "../model/backend.ts";
 import { STAGE1_COEFFICIENTS, mixedLoss } from "../model/loss.ts";
 import { AdamW } from "../model/optim.ts";
 import { Rng } from "../model/rng.ts";
-import { gradientStep } from "../model/train-loop.ts";
+import { gradientStep } from "../model/gradient-step.ts";
 import { createModel } from "../model/transformer.ts";
 import { revive } from "./model-data.ts";
 

@@ -8,8 +8,8 @@ import { addMlpParams, mlpForward } from "./dense.ts";
 import { gatherRows } from "./images.ts";
 import { AdamW } from "./optim.ts";
 import { Rng } from "./rng.ts";
-import { cosineWithWarmup } from "./schedule.ts";
-import { type StepInfo, train } from "./train-loop.ts";
+import { cosineWithWarmup, type LrSchedule } from "./schedule.ts";
+import { gradientStep, type StepInfo } from "./gradient-step.ts";
 import type { Params } from "./types.ts";
 
 export interface ClassifierConfig {
@@ -78,33 +78,65 @@ const DEFAULT_BATCH = 64;
 const DEFAULT_LR = 2e-3;
 const WARMUP_FRACTION = 0.05;
 
-/** Trains in place with AdamW + cosine schedule through the shared train loop. */
-export async function trainClassifier(clf: Classifier, data: DigitData, opts: TrainClassifierOptions): Promise<{ lastLoss: number }> {
-  const { inputSize, imageSize } = clf.config;
+/** What each classifier update needs: the data, the optimizer and schedule, the batch stream. */
+export interface ClassifierTraining {
+  clf: Classifier;
+  data: DigitData;
+  optimizer: AdamW;
+  lr: LrSchedule;
+  batch: number;
+  maxShift: number;
+  rng: Rng;
+}
+
+/** AdamW + cosine schedule over `steps`; the caller disposes `optimizer`. */
+export function classifierTraining(clf: Classifier, data: DigitData, opts: TrainClassifierOptions): ClassifierTraining {
   const n = data.labels.length;
-  if (data.images.length !== n * inputSize) {
-    throw new Error(`trainClassifier: ${data.images.length} pixels for ${n} labels; expected ${n * inputSize} (${inputSize} per image)`);
+  if (data.images.length !== n * clf.config.inputSize) {
+    throw new Error(`trainClassifier: ${data.images.length} pixels for ${n} labels; expected ${n * clf.config.inputSize} (${clf.config.inputSize} per image)`);
   }
-  const batch = opts.batchSize ?? DEFAULT_BATCH;
-  const optimizer = new AdamW(clf.params);
+  return {
+    clf,
+    data,
+    optimizer: new AdamW(clf.params),
+    lr: cosineWithWarmup({ peakLr: opts.lr ?? DEFAULT_LR, warmupSteps: Math.floor(opts.steps * WARMUP_FRACTION), totalSteps: opts.steps }),
+    batch: opts.batchSize ?? DEFAULT_BATCH,
+    maxShift: opts.maxShift ?? 0,
+    rng: opts.rng,
+  };
+}
+
+/** One update on a random batch, each image shifted by up to maxShift pixels. */
+export function classifierStep(t: ClassifierTraining, step: number): StepInfo {
+  const { clf, data, rng } = t;
+  const { inputSize, imageSize } = clf.config;
+  return gradientStep({
+    params: clf.params,
+    loss: () => {
+      const idx = Array.from({ length: t.batch }, () => rng.int(data.labels.length));
+      const labels = Int32Array.from(idx, (i) => data.labels[i]!);
+      const x = t.maxShift ? shiftedRows(data.images, imageSize, idx, t.maxShift, rng) : gatherRows(data.images, inputSize, idx);
+      return classifierLoss(clf, x, labels);
+    },
+    optimizer: t.optimizer,
+    lr: t.lr(step),
+    step,
+  });
+}
+
+/** Trains in place for `steps` updates (the step kind runs classifierStep in its resumable loop). */
+export async function trainClassifier(clf: Classifier, data: DigitData, opts: TrainClassifierOptions): Promise<{ lastLoss: number }> {
+  const t = classifierTraining(clf, data, opts);
+  let lastLoss = Number.NaN;
   try {
-    const result = await train({
-      params: clf.params,
-      steps: opts.steps,
-      lr: cosineWithWarmup({ peakLr: opts.lr ?? DEFAULT_LR, warmupSteps: Math.floor(opts.steps * WARMUP_FRACTION), totalSteps: opts.steps }),
-      optimizer,
-      rng: opts.rng,
-      lossFn: (_step, rng) => {
-        const idx = Array.from({ length: batch }, () => rng.int(n));
-        const labels = Int32Array.from(idx, (i) => data.labels[i]!);
-        const x = opts.maxShift ? shiftedRows(data.images, imageSize, idx, opts.maxShift, rng) : gatherRows(data.images, inputSize, idx);
-        return classifierLoss(clf, x, labels);
-      },
-      callbacks: opts.onStep ? { onStep: opts.onStep } : {},
-    });
-    return { lastLoss: result.lastLoss ?? Number.NaN };
+    for (let step = 0; step < opts.steps; step++) {
+      const info = classifierStep(t, step);
+      lastLoss = info.loss;
+      opts.onStep?.(info);
+    }
+    return { lastLoss };
   } finally {
-    optimizer.dispose();
+    t.optimizer.dispose();
   }
 }
 

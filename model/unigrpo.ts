@@ -10,6 +10,7 @@ import type { Rng } from "./rng.ts";
 import { sampleImage, type ImageSampleOptions } from "./sample-image.ts";
 import { sampleText, type TextSampleOptions } from "./sample-text.ts";
 import type { LogitsFn, Params } from "./types.ts";
+import { NonFiniteLossError } from "./gradient-step.ts";
 
 /** Diffusion timesteps T_d over which the mask ratios are spaced (MMADA.md §4). */
 export const DIFFUSION_STEPS = 1000;
@@ -159,8 +160,10 @@ export async function unigrpoUpdate(opts: UnigrpoOptions): Promise<UnigrpoResult
       for (const [key, v] of trainable) if (grads[v.name]) named[key] = grads[v.name]!;
       const clipped = clipByGlobalNorm(named, opts.clip ?? DEFAULT_GRAD_CLIP);
       if (!Number.isFinite(clipped.norm)) {
+        const loss = value.dataSync()[0]!;
         tf.dispose([value, ...stats, ...Object.values(grads), ...Object.values(clipped.grads)]);
-        throw new Error(`unigrpoUpdate: gradient norm is ${clipped.norm} at inner step ${result.steps + 1}; lower lr or check rewards for NaN`);
+        // nothing was applied to the weights: the caller's last checkpoint is still good
+        throw new NonFiniteLossError(result.steps, loss, clipped.norm, {});
       }
       opts.optimizer.step(clipped.grads, opts.lr);
       const [loss, kl, clipFrac] = await Promise.all([value, ...stats].map(async (t) => (await t.data())[0]!));

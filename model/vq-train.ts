@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Optimizer } from "./optim.ts";
 import type { Rng } from "./rng.ts";
-import { gradientStep } from "./train-loop.ts";
+import { gradientStep } from "./gradient-step.ts";
 import { bincount, codebookStats, encodeLatents, nearestCodes, type Vq, vqLoss } from "./vq.ts";
 
 /** Usage EMA decay per step: a code unused for ~60 steps drops below the dead threshold. */

@@ -5,7 +5,7 @@
 // whole curve). train writes these; train (init), unigrpo and evaluate read them.
 import * as tf from "@tensorflow/tfjs-core";
 import { basename } from "node:path";
-import { CheckpointError, loadCheckpoint, saveCheckpoint } from "../../model/checkpoint.ts";
+import { CheckpointError, configDiff, loadCheckpoint, saveCheckpoint } from "../../model/checkpoint.ts";
 import { validateConfig, type ModelConfig } from "../../model/config.ts";
 import type { OptimizerState } from "../../model/optim.ts";
 import type { Rng, RngState } from "../../model/rng.ts";
@@ -115,4 +115,32 @@ function paramsFromTensors(config: ModelConfig, tensors: Record<string, tf.Tenso
     tensors[name]!.dispose();
   }
   return params;
+}
+
+/**
+ * Continues a run from one of its own checkpoints: loads `path`, asks `problem` whether it fits this
+ * run (a string says why not: the loop then tries an older one), and copies its weights and
+ * optimizer state into `model` and `optimizer`. Returns the checkpoint's metric history.
+ */
+export async function restoreModelCheckpoint(
+  path: string,
+  model: MMaDA,
+  optimizer: { setState(s: OptimizerState): void },
+  problem: (loaded: LoadedModel) => string | undefined,
+): Promise<MetricPoint[]> {
+  const loaded = await loadModelCheckpoint(path);
+  try {
+    const why = problem(loaded) ?? (!loaded.optimizerState ? "holds no optimizer state" : configMismatch(model.config, loaded.model.config));
+    if (why) throw new Error(why);
+    for (const [name, v] of Object.entries(model.params)) v.assign(loaded.model.params[name]!);
+    optimizer.setState(loaded.optimizerState!);
+    return [...loaded.extra.history];
+  } finally {
+    tf.dispose([...Object.values(loaded.model.params), ...Object.values(loaded.optimizerState?.slots ?? {})]);
+  }
+}
+
+function configMismatch(expected: ModelConfig, actual: ModelConfig): string | undefined {
+  const diffs = configDiff(expected, actual);
+  return diffs.length > 0 ? `model config differs (${diffs.slice(0, 3).join("; ")})` : undefined;
 }

@@ -3,22 +3,20 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
-import { accuracy, createClassifier, DEFAULT_CLASSIFIER_CONFIG, saveClassifier, trainClassifier, type ClassifierConfig } from "../../model/classifier.ts";
+import { accuracy, classifierStep, classifierTraining, createClassifier, DEFAULT_CLASSIFIER_CONFIG, saveClassifier, type ClassifierConfig } from "../../model/classifier.ts";
 import { Rng } from "../../model/rng.ts";
-import { NonFiniteLossError, type StepInfo } from "../../model/train-loop.ts";
 import { digitsOf, labelledOnly, readDataset } from "../mmada/dataset.ts";
 import { inputPath, inputSha, type WithInputs } from "../kit/inputs.ts";
 import { stepOptions } from "../kit/options.ts";
 import type { TrainClassifierWith } from "./schema.ts";
-import { BadInputError, StepFailure } from "../../contract/failures.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
-import type { MetricPoint } from "../../contract/artifacts.ts";
+import { trainResumably } from "../kit/training-loop.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
 type TrainClassifierOptions = WithInputs<TrainClassifierWith, "dataset">;
 
 const OUTPUT_FILE = "classifier.ckpt";
-const YIELD_EVERY_MS = 250;
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const w = stepOptions<TrainClassifierOptions>(ctx, raw);
@@ -33,24 +31,21 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
 
   const config: ClassifierConfig = { ...DEFAULT_CLASSIFIER_CONFIG, hidden: w.hidden };
   const clf = createClassifier(config, new Rng(w.seed));
-  const metrics: MetricPoint[] = [];
   ctx.log(`train-classifier: ${train.n} labelled train images, hidden [${w.hidden}], backend ${backend}`);
-  let lastYield = Date.now();
-  // trainClassifier awaits onStep, so an async one hands the event loop a turn (heartbeats, cancel).
-  const onStep = async (info: StepInfo) => {
-    const done = info.step + 1;
-    if (ctx.signal.aborted) throw new Error(`train-classifier step '${stepId}' cancelled at step ${done}`);
-    if (done % w.logEvery === 0 || done === w.steps) metrics.push({ key: "loss", value: info.loss, step: done });
-    ctx.progress({ percent: (95 * done) / w.steps, step: done, totalSteps: w.steps, message: `train-classifier: step ${done}/${w.steps} loss ${info.loss.toFixed(4)}` });
-    if (Date.now() - lastYield > YIELD_EVERY_MS) {
-      lastYield = Date.now();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+  const t = classifierTraining(clf, train, { steps: w.steps, batchSize: w.batch, lr: w.lr, rng: new Rng(w.seed + 1), maxShift: w.maxShift });
   try {
-    await trainClassifier(clf, train, { steps: w.steps, batchSize: w.batch, lr: w.lr, rng: new Rng(w.seed + 1), maxShift: w.maxShift, onStep }).catch((err: unknown) => {
-      if (err instanceof NonFiniteLossError) throw new StepFailure("NonFiniteLoss", `${stepId}: classifier loss is ${err.loss} at step ${err.step + 1}; lower lr`);
-      throw err;
+    // Seconds: no checkpoints, a retry starts over (the batch stream is sequential).
+    const { history: metrics } = await trainResumably(ctx, {
+      steps: w.steps,
+      lrAt: t.lr,
+      divergenceHint: "lower lr",
+      percentOfStep: 95,
+      step(step) {
+        const info = classifierStep(t, step);
+        const done = step + 1;
+        const logged = done % w.logEvery === 0 || done === w.steps;
+        return { loss: info.loss, metrics: logged ? [{ key: "loss", value: info.loss, step: done }] : [], message: `train-classifier: step ${done}/${w.steps} loss ${info.loss.toFixed(4)}` };
+      },
     });
     const accVal = val.n > 0 ? accuracy(clf, val) : Number.NaN;
     const accTest = test.n > 0 ? accuracy(clf, test) : Number.NaN;
@@ -66,6 +61,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
     ctx.progress({ percent: 100, message: `train-classifier: val accuracy ${(100 * accVal).toFixed(1)}%` });
     return { artifacts: { classifier: artifact }, metrics };
   } finally {
+    t.optimizer.dispose();
     tf.dispose(Object.values(clf.params));
   }
 }

@@ -8,7 +8,6 @@ import { gatherRows } from "../../model/images.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { cosineWithWarmup } from "../../model/schedule.ts";
-import { NonFiniteLossError } from "../../model/train-loop.ts";
 import { codebookStats, createVq, disposeVq, encode, numTokens, reconstructionMse, saveVq, vqDecayFilter } from "../../model/vq.ts";
 import { trainVqStep } from "../../model/vq-train.ts";
 import { hashSeed } from "../mmada/batches.ts";
@@ -16,8 +15,9 @@ import { digitsOf, PIXELS, readDataset, type Digits } from "../mmada/dataset.ts"
 import { inputPath, inputSha } from "../kit/inputs.ts";
 import { stepOptions } from "../kit/options.ts";
 import { checkTrainVq, vqConfigOf, type TrainVqOptions } from "./options.ts";
-import { BadInputError, StepFailure } from "../../contract/failures.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import { type StepContext } from "../kit/step-context.ts";
+import { trainResumably } from "../kit/training-loop.ts";
 import type { MetricPoint } from "../../contract/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
@@ -26,7 +26,6 @@ const OUTPUT_FILE = "vq.ckpt";
 const WARMUP_FRACTION = 0.05;
 const BATCH_STREAM = 11;
 const EVAL_CHUNK = 500;
-const YIELD_EVERY_MS = 250;
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const w = stepOptions<TrainVqOptions>(ctx, raw, checkTrainVq);
@@ -44,39 +43,30 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const optimizer = new AdamW(vq.params, { decay: vqDecayFilter });
   const lr = cosineWithWarmup({ peakLr: w.lr, warmupSteps: Math.floor(w.steps * WARMUP_FRACTION), totalSteps: w.steps });
   const rng = new Rng(hashSeed(w.seed, BATCH_STREAM));
-  const metrics: MetricPoint[] = [];
   ctx.log(`train-vq: ${train.n} train images, K=${config.codebookSize}, ${numTokens(config)} tokens per image, backend ${backend}`);
   try {
-    let lastYield = Date.now();
-    for (let step = 0; step < w.steps; step++) {
-      if (ctx.signal.aborted) throw new Error(`train-vq step '${stepId}' cancelled at step ${step}`);
-      const images = gatherRows(train.images, PIXELS, Array.from({ length: w.batch }, () => rng.int(train.n))); // [B, 784]
-      let r;
-      try {
-        r = trainVqStep(vq, optimizer, images, { lr: lr(step), rng, step });
-      } catch (err) {
-        if (err instanceof NonFiniteLossError) {
-          throw new StepFailure("NonFiniteLoss", `${stepId}: VQ loss is ${err.loss} at step ${step + 1} (lr=${lr(step).toPrecision(3)}); lower lr`);
+    // Seconds to minutes: no checkpoints, a retry starts over (the batch stream is sequential).
+    const { history: metrics } = await trainResumably(ctx, {
+      steps: w.steps,
+      lrAt: lr,
+      divergenceHint: "lower lr",
+      percentOfStep: 95,
+      step(step) {
+        const images = gatherRows(train.images, PIXELS, Array.from({ length: w.batch }, () => rng.int(train.n))); // [B, 784]
+        let r;
+        try {
+          r = trainVqStep(vq, optimizer, images, { lr: lr(step), rng, step });
+        } finally {
+          images.dispose();
         }
-        throw err;
-      } finally {
-        images.dispose();
-      }
-      const done = step + 1;
-      if (done % w.logEvery === 0 || done === w.steps) {
-        metrics.push(
-          { key: "loss", value: r.loss, step: done },
-          { key: "recon", value: r.recon, step: done },
-          { key: "usage", value: r.usage, step: done },
-          { key: "perplexity", value: r.perplexity, step: done },
-        );
-      }
-      ctx.progress({ percent: (95 * done) / w.steps, step: done, totalSteps: w.steps, message: `train-vq: step ${done}/${w.steps} recon ${r.recon.toFixed(4)} usage ${(100 * r.usage).toFixed(0)}%` });
-      if (Date.now() - lastYield > YIELD_EVERY_MS) {
-        lastYield = Date.now();
-        await new Promise((res) => setImmediate(res));
-      }
-    }
+        const done = step + 1;
+        const logged = done % w.logEvery === 0 || done === w.steps;
+        const metrics: MetricPoint[] = logged
+          ? [{ key: "loss", value: r.loss, step: done }, { key: "recon", value: r.recon, step: done }, { key: "usage", value: r.usage, step: done }, { key: "perplexity", value: r.perplexity, step: done }]
+          : [];
+        return { loss: r.loss, metrics, message: `train-vq: step ${done}/${w.steps} recon ${r.recon.toFixed(4)} usage ${(100 * r.usage).toFixed(0)}%` };
+      },
+    });
 
     ctx.progress({ percent: 96, message: "train-vq: measuring on val" });
     const evalSet = firstImages(val.n > 0 ? val : train, w.evalImages);

@@ -106,7 +106,7 @@ describe("unigrpo", () => {
       if (step === 2) first.abort.abort(); // the worker dies right after checkpoint 2
       return ref;
     };
-    await assert.rejects(runUnigrpo(first, withFor()), /cancelled after 2 RL steps; checkpoint step-2\.ckpt is kept/);
+    await assert.rejects(runUnigrpo(first, withFor()), /cancelled after step 2; checkpoint step-2\.ckpt is kept/);
     await truncate(checkpointPath(first.checkpointDir, 2), 100); // and checkpoint 2 was cut short
 
     const second = await makeContext(ws, "rl", "unigrpo", "rl-resumed");
@@ -138,7 +138,7 @@ describe("unigrpo", () => {
     await assert.rejects((await KINDS["unigrpo"]!.load())(ctx, w as never), (err: Error) => {
       assert.ok(err instanceof StepFailure, `${err.name}: ${err.message}`);
       assert.equal(err.type, "NonFiniteLoss");
-      assert.match(err.message, /^rl-nan: .* at RL step 2 \(lr=1\.00e\+30\); the last good checkpoint step-1\.ckpt is kept; lower the learning rate/);
+      assert.match(err.message, /^rl-nan: .* at step 2 \(lr=1\.00e\+30\); the last good checkpoint step-1\.ckpt is kept; lower the learning rate/);
       return true;
     });
     assert.deepEqual(ctx.checkpoints, [], "no checkpoint is written after the divergence");

@@ -11,7 +11,7 @@ import { addMlpParams, mlpForward } from "../../model/dense.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { cosineWithWarmup } from "../../model/schedule.ts";
-import { train } from "../../model/train-loop.ts";
+import { runSteps } from "./run-steps.ts";
 import { makeConfig, type ModelConfig, seqLength } from "../../model/config.ts";
 import { createModel, disposeModel, forward, type MMaDA } from "../../model/transformer.ts";
 import type { Params } from "../../model/types.ts";
@@ -56,7 +56,7 @@ describe("checkpoint file", () => {
     const params = tinyModel(1);
     const opt = new AdamW(params);
     const rng = new Rng(42);
-    await train({ params, lossFn: lossFor(params), steps: 3, lr: () => 0.01, optimizer: opt, rng });
+    await runSteps({ params, lossFn: lossFor(params), steps: 3, lr: () => 0.01, optimizer: opt, rng });
     const path = join(dir, "round.ckpt");
     const saved = await saveCheckpoint(path, { config: CONFIG, params, optimizer: opt, step: 3, rng, extra: { note: "hi" } });
     assert.equal(saved.size, (await stat(path)).size);
@@ -143,8 +143,8 @@ describe("resume", () => {
     const straightParams = tinyModel(7);
     const straightOpt = new AdamW(straightParams);
     const straight: number[] = [];
-    await train({ params: straightParams, lossFn: lossFor(straightParams), steps: total, lr, optimizer: straightOpt,
-      rng: new Rng(99), callbacks: { onStep: (i) => void straight.push(i.loss) } });
+    await runSteps({ params: straightParams, lossFn: lossFor(straightParams), steps: total, lr, optimizer: straightOpt,
+      rng: new Rng(99), onStep: (i) => void straight.push(i.loss) });
 
     // first half, saving through the loop's checkpoint callback
     const path = join(dir, "resume.ckpt");
@@ -152,9 +152,9 @@ describe("resume", () => {
     const firstOpt = new AdamW(firstParams);
     const firstRng = new Rng(99);
     const resumed: number[] = [];
-    await train({ params: firstParams, lossFn: lossFor(firstParams), steps: half, lr, optimizer: firstOpt, rng: firstRng,
-      callbacks: { onStep: (i) => void resumed.push(i.loss),
-        onCheckpoint: async (s) => void (await saveCheckpoint(path, { config: CONFIG, params: firstParams, optimizer: firstOpt, step: s, rng: firstRng })) } });
+    await runSteps({ params: firstParams, lossFn: lossFor(firstParams), steps: half, lr, optimizer: firstOpt, rng: firstRng,
+      onStep: (i) => void resumed.push(i.loss),
+      onEnd: async (s) => void (await saveCheckpoint(path, { config: CONFIG, params: firstParams, optimizer: firstOpt, step: s, rng: firstRng })) });
     firstOpt.dispose();
     disposeAll(firstParams);
 
@@ -166,8 +166,8 @@ describe("resume", () => {
     opt.setState(ckpt.optimizerState!);
     disposeAll(ckpt.tensors);
     disposeAll(ckpt.optimizerState!.slots);
-    await train({ params, lossFn: lossFor(params), steps: total, startStep: ckpt.step, lr, optimizer: opt,
-      rng: new Rng(ckpt.rngState!), callbacks: { onStep: (i) => void resumed.push(i.loss) } });
+    await runSteps({ params, lossFn: lossFor(params), steps: total, startStep: ckpt.step, lr, optimizer: opt,
+      rng: new Rng(ckpt.rngState!), onStep: (i) => void resumed.push(i.loss) });
 
     assert.equal(ckpt.step, half);
     assert.deepEqual(resumed, straight);
@@ -184,8 +184,8 @@ describe("resume", () => {
     const lr = cosineWithWarmup({ peakLr: 3e-3, warmupSteps: 1, totalSteps: total });
     const run = async (model: MMaDA, opt: AdamW, rng: Rng, startStep: number, steps: number, onCheckpoint?: (s: number) => Promise<void>) => {
       const losses: number[] = [];
-      await train({ params: model.params, lossFn: maskedTokenLoss(model), steps, startStep, lr, optimizer: opt, rng,
-        callbacks: { onStep: (i) => void losses.push(i.loss), onCheckpoint } });
+      await runSteps({ params: model.params, lossFn: maskedTokenLoss(model), steps, startStep, lr, optimizer: opt, rng,
+        onStep: (i) => void losses.push(i.loss), onEnd: onCheckpoint });
       return losses;
     };
     const a = createModel(config, new Rng(1));

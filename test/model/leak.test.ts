@@ -12,7 +12,7 @@ import { maskBatch } from "../../model/masking.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
-import { gradientStep } from "../../model/train-loop.ts";
+import { gradientStep } from "../../model/gradient-step.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
 
 before(async () => {

@@ -11,7 +11,7 @@ import { maskBatch } from "../../model/masking.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
-import { gradientStep } from "../../model/train-loop.ts";
+import { gradientStep } from "../../model/gradient-step.ts";
 import { createModel, disposeModel, forward, logitsFn, parameterCount, paramShapes } from "../../model/transformer.ts";
 import { MASK_ID, vocabSize } from "../../model/vocab.ts";
 

@@ -1,4 +1,4 @@
-// The generic training loop: learning, divergence detection before the update, callbacks, stop.
+// One gradient update: it learns, and it detects divergence before applying anything.
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -6,7 +6,8 @@ import { initBackend } from "../../model/backend.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { constantLr, cosineWithWarmup } from "../../model/schedule.ts";
-import { NonFiniteLossError, type StepInfo, train } from "../../model/train-loop.ts";
+import { NonFiniteLossError, type StepInfo } from "../../model/gradient-step.ts";
+import { runSteps } from "./run-steps.ts";
 import type { Params } from "../../model/types.ts";
 
 before(async () => {
@@ -33,16 +34,13 @@ function freshParams(): Params {
   return { w: tf.variable(tf.zeros([IN, 1]), true) };
 }
 
-describe("train", () => {
+describe("gradientStep", () => {
   it("fits a regression and reports loss, parts, lr and grad norm per step", async () => {
     const params = freshParams();
     const opt = new AdamW(params, { weightDecay: 0 });
     const infos: StepInfo[] = [];
     const lr = cosineWithWarmup({ peakLr: 0.1, warmupSteps: 5, totalSteps: 150 });
-    const result = await train({ params, lossFn: regression(params), steps: 150, lr, optimizer: opt, rng: new Rng(3),
-      callbacks: { onStep: (i) => void infos.push(i) } });
-    assert.equal(result.stopped, "completed");
-    assert.equal(result.completedSteps, 150);
+    await runSteps({ params, lossFn: regression(params), steps: 150, lr, optimizer: opt, rng: new Rng(3), onStep: (i) => void infos.push(i) });
     assert.equal(infos.length, 150);
     assert.deepEqual(infos.map((i) => i.step), Array.from({ length: 150 }, (_, i) => i));
     assert.ok(infos[0]!.loss > 5 && infos[149]!.loss < 0.05, `loss ${infos[0]!.loss} -> ${infos[149]!.loss}`);
@@ -66,9 +64,9 @@ describe("train", () => {
       return { total: tf.mul(out.total, Number.NaN) as tf.Scalar, parts: out.parts };
     };
     await assert.rejects(
-      train({ params, lossFn, steps: 10, lr: constantLr(0.01), optimizer: opt, rng: new Rng(1), callbacks: {
+      runSteps({ params, lossFn, steps: 10, lr: constantLr(0.01), optimizer: opt, rng: new Rng(1),
         onStep: (i) => { if (i.step === 2) afterStep2 = Array.from(params.w!.dataSync()); },
-      } }),
+      }),
       (err: unknown) => {
         assert.ok(err instanceof NonFiniteLossError);
         assert.equal(err.step, 3);
@@ -89,39 +87,11 @@ describe("train", () => {
     // sqrt at 0: value 0, derivative infinite
     const lossFn = () => tf.sum(tf.sqrt(tf.mul(params.w!, 0))) as tf.Scalar;
     const before = Array.from(params.w!.dataSync());
-    await assert.rejects(train({ params, lossFn, steps: 3, lr: constantLr(0.01), optimizer: opt, rng: new Rng(1) }),
+    await assert.rejects(runSteps({ params, lossFn, steps: 3, lr: constantLr(0.01), optimizer: opt, rng: new Rng(1) }),
       (err: unknown) => err instanceof NonFiniteLossError && err.loss === 0 && !Number.isFinite(err.gradNorm) && err.step === 0);
     assert.deepEqual(Array.from(params.w!.dataSync()), before);
     opt.dispose();
     params.w!.dispose();
   });
 
-  it("checkpoints every N steps and at the end, honours shouldStop, and leaks nothing", async () => {
-    const params = freshParams();
-    const opt = new AdamW(params);
-    const saved: number[] = [];
-    const startTensors = tf.memory().numTensors;
-    const full = await train({ params, lossFn: regression(params), steps: 7, startStep: 1, lr: constantLr(0.01), optimizer: opt,
-      rng: new Rng(1), checkpointEvery: 3, callbacks: { onCheckpoint: (s) => void saved.push(s) } });
-    assert.deepEqual(saved, [3, 6, 7]);
-    assert.equal(full.completedSteps, 7);
-    assert.equal(tf.memory().numTensors, startTensors);
-    saved.length = 0;
-    const stopped = await train({ params, lossFn: regression(params), steps: 20, lr: constantLr(0.01), optimizer: opt,
-      rng: new Rng(1), checkpointEvery: 4, callbacks: { onCheckpoint: (s) => void saved.push(s), shouldStop: (s) => s === 5 } });
-    assert.equal(stopped.stopped, "requested");
-    assert.equal(stopped.completedSteps, 5);
-    assert.deepEqual(saved, [4, 5]); // the stop saves the progress since the last checkpoint
-    opt.dispose();
-    params.w!.dispose();
-  });
-
-  it("rejects bad options with a message naming them", async () => {
-    const params = freshParams();
-    const opt = new AdamW(params);
-    await assert.rejects(train({ params, lossFn: regression(params), steps: 2.5, startStep: -1, lr: constantLr(0.1), optimizer: opt,
-      rng: new Rng(1) }), /steps must be an integer.*startStep must be an integer/);
-    opt.dispose();
-    params.w!.dispose();
-  });
 });

@@ -1,0 +1,166 @@
+// The one resumable training loop of every training kind (train, unigrpo, train-vq,
+// train-classifier). A kind supplies its step function and, when it checkpoints, what a checkpoint
+// holds; the loop does the rest, the same way for all of them:
+//   - resume: continue from the newest checkpoint in ctx.checkpointDir that `restore` accepts (a
+//     damaged or unfitting one is logged and skipped), so a retry on another worker or a resumed run
+//     loses at most one checkpoint interval;
+//   - cadence: a checkpoint every `checkpointEvery` steps and after the last, announced through
+//     ctx.checkpoint (run database first, then the heartbeat); the last `keep` and the best-scoring
+//     one are kept;
+//   - cancellation: a cancelled step writes a checkpoint at the step reached, then stops;
+//   - divergence: a NaN / Inf loss or gradient fails the step without retries (StepFailure
+//     "NonFiniteLoss"), naming the last good checkpoint;
+//   - progress: a heartbeat every step, and a turn of the event loop at least every 250 ms so
+//     heartbeats and cancellation get through while training runs.
+// Everything random about step s must come from (seed, s) alone, so a resumed run reproduces the
+// uninterrupted one with no generator state to carry over.
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { MetricPoint } from "../../contract/artifacts.ts";
+import { StepFailure } from "../../contract/failures.ts";
+import { NonFiniteLossError } from "../../model/gradient-step.ts";
+import { checkpointPath, newestValid, pruneCheckpoints, type CheckpointFile } from "./checkpoint-folder.ts";
+import type { StepContext } from "./step-context.ts";
+
+/** Hand the event loop a turn at least this often. */
+const YIELD_EVERY_MS = 250;
+/** Scores of the checkpoints in a folder (to keep the best), beside them. */
+const SCORES_FILE = "scores.json";
+
+export interface StepReport {
+  loss: number;
+  /** Metric points of this step (recorded in the history, kept across resumes). */
+  metrics?: MetricPoint[];
+  /** The progress line for this step. */
+  message: string;
+}
+
+export interface Checkpointing {
+  /** Checkpoint every this many completed steps, and after the last. */
+  every: number;
+  /** Keep the newest `keep` checkpoints (plus the best-scoring one). */
+  keep: number;
+  /** Write the state after `done` completed steps to `file`, with the history so far and the
+   *  checkpoint's score (measured at the regular cadence; not when a cancelled step stops). */
+  save(file: string, done: number, history: MetricPoint[], score: number | undefined): Promise<void>;
+  /** Load a checkpoint into the run's state, returning its history; throw (saying why) when it
+   *  does not fit this run. */
+  restore(file: CheckpointFile): Promise<MetricPoint[]>;
+  /** Measured before each save; the checkpoint with the lowest score is kept (e.g. val loss).
+   *  Its metric points (with step `done`) join the history. */
+  score?(done: number): Promise<{ value: number; metrics?: MetricPoint[] }>;
+}
+
+export interface TrainingRun {
+  /** Steps of the whole run. */
+  steps: number;
+  /** One update; throws NonFiniteLossError when it diverges (before changing anything). */
+  step(index: number): StepReport | Promise<StepReport>;
+  /** Without it the step keeps no checkpoints and starts from scratch on a retry (short steps). */
+  checkpoints?: Checkpointing;
+  /** The learning rate of step `index`, for the divergence message. */
+  lrAt(index: number): number;
+  /** What to change when training diverges, e.g. "lower lr.peak or raise lr.warmup". */
+  divergenceHint: string;
+  /** Share of the step's progress bar the training takes (the rest is the kind's own work). */
+  percentOfStep?: number;
+}
+
+export interface TrainingResult {
+  /** Completed steps this attempt started from (0 unless resumed). */
+  startStep: number;
+  resumedFrom?: string;
+  /** Every metric point of the run, resumed part included. */
+  history: MetricPoint[];
+  /** The checkpoint after the last step (when checkpointing). */
+  finalCheckpoint?: string;
+}
+
+export async function trainResumably(ctx: StepContext, run: TrainingRun): Promise<TrainingResult> {
+  const stepId = ctx.input.step.id;
+  const cp = run.checkpoints;
+  const scores = cp ? await readScores(ctx.checkpointDir) : new Map<number, number>();
+  let history: MetricPoint[] = [];
+  let start = 0;
+  let resumedFrom: string | undefined;
+  if (cp) {
+    const found = await newestValid(ctx.checkpointDir, (f) => cp.restore(f), ctx.log);
+    if (found) {
+      ({ step: start, path: resumedFrom } = found);
+      history = [...found.value];
+      ctx.log(`resuming from ${found.path} (step ${start} of ${run.steps})`);
+    }
+  }
+  let lastSaved = resumedFrom ? start : undefined;
+  const save = async (done: number, measure: boolean) => {
+    if (!cp) return;
+    let score: number | undefined;
+    if (cp.score && measure) {
+      const s = await cp.score(done);
+      score = s.value;
+      scores.set(done, score);
+      history.push(...(s.metrics ?? []));
+    }
+    const file = checkpointPath(ctx.checkpointDir, done);
+    await cp.save(file, done, history, score);
+    await ctx.checkpoint(done, file);
+    lastSaved = done;
+    await writeScores(ctx.checkpointDir, scores);
+    await pruneCheckpoints(ctx.checkpointDir, cp.keep, bestStep(scores));
+  };
+
+  const share = run.percentOfStep ?? 100;
+  let lastYield = Date.now();
+  for (let step = start; step < run.steps; step++) {
+    if (ctx.signal.aborted) {
+      // no validation here: the run stops fast, and the history matches an uninterrupted run's
+      if (cp && lastSaved !== step) await save(step, false);
+      const kept = lastSaved === undefined ? "no checkpoint was written" : `checkpoint step-${lastSaved}.ckpt is kept for a resumed run`;
+      throw new Error(`${ctx.input.step.uses} step '${stepId}' cancelled after step ${step}; ${kept}`);
+    }
+    let report: StepReport;
+    try {
+      report = await run.step(step);
+    } catch (err) {
+      if (!(err instanceof NonFiniteLossError)) throw err;
+      throw divergence(stepId, err, step, run, lastSaved);
+    }
+    const done = step + 1;
+    history.push(...(report.metrics ?? []));
+    ctx.progress({ percent: (share * done) / run.steps, step: done, totalSteps: run.steps, message: report.message });
+    if (cp && (done % cp.every === 0 || done === run.steps)) await save(done, true);
+    if (Date.now() - lastYield > YIELD_EVERY_MS) {
+      lastYield = Date.now();
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  const finalCheckpoint = cp ? checkpointPath(ctx.checkpointDir, run.steps) : undefined;
+  return { startStep: start, ...(resumedFrom ? { resumedFrom } : {}), history, ...(finalCheckpoint ? { finalCheckpoint } : {}) };
+}
+
+function divergence(stepId: string, err: NonFiniteLossError, step: number, run: TrainingRun, lastSaved: number | undefined): StepFailure {
+  const what = Number.isFinite(err.loss) ? `gradient norm is ${err.gradNorm} (loss ${err.loss.toPrecision(4)})` : `loss is ${err.loss}`;
+  const kept = lastSaved === undefined ? "no checkpoint was written before it" : `the last good checkpoint step-${lastSaved}.ckpt is kept`;
+  return new StepFailure("NonFiniteLoss", `${stepId}: ${what} at step ${step + 1} (lr=${run.lrAt(step).toPrecision(3)}); ${kept}; ${run.divergenceHint}`);
+}
+
+function bestStep(scores: Map<number, number>): number | undefined {
+  let best: number | undefined;
+  for (const [step, v] of scores) if (best === undefined || v < scores.get(best)!) best = step;
+  return best;
+}
+
+async function readScores(dir: string): Promise<Map<number, number>> {
+  const text = await readFile(join(dir, SCORES_FILE), "utf8").catch(() => "{}");
+  try {
+    return new Map(Object.entries(JSON.parse(text) as Record<string, number>).map(([k, v]) => [Number(k), v]));
+  } catch {
+    return new Map(); // a damaged score file only loses which checkpoint was best
+  }
+}
+
+async function writeScores(dir: string, scores: Map<number, number>): Promise<void> {
+  const tmp = join(dir, `${SCORES_FILE}.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(Object.fromEntries(scores)));
+  await rename(tmp, join(dir, SCORES_FILE));
+}
