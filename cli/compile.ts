@@ -1,6 +1,8 @@
 // Spec -> plan for the commands that run things; schema/semantic errors become one CliError
 // listing every located error.
-import { compileText, formatError, loadAndCompile, type SpecError } from "../pipelines/index.ts";
+import { compileText, declaredParams, formatError, loadAndCompile, type SpecError } from "../pipelines/index.ts";
+
+export { declaredParams };
 import type { Plan } from "../contract/plan.ts";
 import { stepKinds } from "../engine/kinds.ts";
 import { CliError } from "./errors.ts";
@@ -15,8 +17,9 @@ export function compileFile(file: string, set: string[] = []): { plan: Plan; spe
   return { plan: r.plan, specText: r.specText };
 }
 
-export function compileStored(specText: string, file: string, set: string[]) {
-  const r = compileText(specText, file, { set, kinds: stepKinds() });
+/** A stored spec text (resume): `params` are typed values (a run's stored params), `set` wins over them. */
+export function compileStored(specText: string, file: string, set: string[], params: { [name: string]: string | number | boolean } = {}) {
+  const r = compileText(specText, file, { set, params, kinds: stepKinds() });
   if (!r.ok) fail(file, r.errors);
   return { plan: r.plan, specText: r.specText };
 }

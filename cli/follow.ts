@@ -1,20 +1,37 @@
-// Live progress of a run on stderr: a line per step state change, and for long steps a
-// progress line (percent, training step, ETA from the observed rate) refreshed while they run.
+// Live progress of a run on stderr: a line per step state change, and for long steps a progress
+// line (percent, training step, ETA from the observed rate) refreshed while they run. When the run
+// ends, the lines of every step end not yet printed are flushed from the final status, so the last
+// ok / FAILED / skipped lines are never lost.
 import type { WorkflowHandle } from "@temporalio/client";
+import type { RunStatus, StepStatus } from "../contract/run.ts";
 import type { StepProgress } from "../contract/step-io.ts";
 import { snapshot } from "../engine/temporal/submit.ts";
-import type { RunStatus } from "../contract/run.ts";
 import { duration } from "./render.ts";
 
 const POLL_MS = 1000;
 const PROGRESS_EVERY_MS = 5000;
 const MARK: Record<string, string> = { succeeded: "ok", cached: "cached", failed: "FAILED", skipped: "skipped", cancelled: "cancelled", running: "running" };
 
-export function follow(handle: WorkflowHandle, out: (line: string) => void): () => Promise<void> {
+export interface Following {
+  /** Stops polling, then prints what `final` adds to what was already printed. */
+  stop(final?: RunStatus): Promise<void>;
+}
+
+export function follow(handle: WorkflowHandle, out: (line: string) => void): Following {
   const seen = new Map<string, string>();
   const firstSeen = new Map<string, { at: number; percent: number }>();
   let lastProgressLine = 0;
   let stopped = false;
+
+  const report = (steps: StepStatus[]) => {
+    for (const s of steps) {
+      if (seen.get(s.id) === s.status || s.status === "pending") continue;
+      seen.set(s.id, s.status);
+      const took = s.finishedAt && s.startedAt ? ` (${duration(s.finishedAt - s.startedAt)})` : "";
+      const err = s.status === "failed" && s.error ? `: ${s.error.split("\n")[0]}` : "";
+      out(`  ${(MARK[s.status] ?? s.status).padEnd(9)} ${s.id}${took}${err}`);
+    }
+  };
 
   const tick = async () => {
     let snap: { status: RunStatus; live: Map<string, StepProgress> };
@@ -23,13 +40,8 @@ export function follow(handle: WorkflowHandle, out: (line: string) => void): () 
     } catch {
       return; // the workflow may not have started its first task yet
     }
-    for (const s of snap.status.steps) {
-      if (seen.get(s.id) === s.status || s.status === "pending") continue;
-      seen.set(s.id, s.status);
-      const took = s.finishedAt && s.startedAt ? ` (${duration(s.finishedAt - s.startedAt)})` : "";
-      const err = s.status === "failed" && s.error ? `: ${s.error}` : "";
-      out(`  ${(MARK[s.status] ?? s.status).padEnd(9)} ${s.id}${took}${err}`);
-    }
+    if (stopped) return;
+    report(snap.status.steps);
     if (Date.now() - lastProgressLine < PROGRESS_EVERY_MS) return;
     lastProgressLine = Date.now();
     for (const [id, p] of snap.live) {
@@ -50,9 +62,11 @@ export function follow(handle: WorkflowHandle, out: (line: string) => void): () 
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   })();
-  // Stop before the workers go: a query on a finished workflow needs a worker to answer it.
-  return async () => {
-    stopped = true;
-    await loop;
+  return {
+    async stop(final) {
+      stopped = true;
+      await loop;
+      if (final) report(final.steps);
+    },
   };
 }

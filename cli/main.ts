@@ -3,19 +3,21 @@
 import { HelpRequested } from "./args.ts";
 import { CliError } from "./errors.ts";
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>>; hidden?: boolean }> = {
   validate: { summary: "check a spec; every error with file:line:col", load: async () => (await import("./commands/validate.ts")).validateCommand },
   plan: { summary: "show the DAG and what would run or be reused", load: async () => (await import("./commands/plan.ts")).planCommand },
   run: { summary: "run a pipeline (embedded Temporal unless TEMPORAL_ADDRESS)", load: async () => (await import("./commands/run.ts")).runCommand },
   resume: { summary: "rerun a failed run, reusing every unchanged step", load: async () => (await import("./commands/run.ts")).resumeCommand },
+  cancel: { summary: "cancel a running run (its steps stop; the run ends cancelled)", load: async () => (await import("./commands/cancel.ts")).cancelCommand },
   runs: { summary: "list runs", load: async () => (await import("./commands/inspect.ts")).runsCommand },
   status: { summary: "one run's steps, states and metrics", load: async () => (await import("./commands/inspect.ts")).statusCommand },
   compare: { summary: "params, final metrics and step states of runs side by side", load: async () => (await import("./commands/inspect.ts")).compareCommand },
   lineage: { summary: "what produced a run's or an artifact's data, and what used it", load: async () => (await import("./commands/inspect.ts")).lineageCommand },
   report: { summary: "write a run's HTML report (curves, benchmarks, samples)", load: async () => (await import("./commands/report.ts")).reportCommand },
   sample: { summary: "generate text or a digit image from a run's checkpoint", load: async () => (await import("./commands/sample.ts")).sampleCommand },
-  server: { summary: "start/stop/status of the embedded Temporal dev server", load: async () => (await import("./commands/server.ts")).serverCommand },
+  server: { summary: "start/stop/status of the embedded Temporal dev server and the workspace's workers", load: async () => (await import("./commands/server.ts")).serverCommand },
   worker: { summary: "run a worker for step queues (and the run database)", load: async () => (await import("./commands/server.ts")).workerCommand },
+  pool: { summary: "the workspace's long-lived workers (started by run and server start)", load: async () => (await import("./commands/server.ts")).poolCommand, hidden: true },
 };
 
 function help(): string {
@@ -23,7 +25,7 @@ function help(): string {
   return [
     "usage: mmada <command> [options]   (mmada <command> --help for its options)",
     "",
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    ...Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
     "environment: MMADA_HOME (workspace, default ./.mmada), TEMPORAL_ADDRESS (use a cluster), MMADA_BACKEND (auto|tensorflow|wasm|cpu)",
   ].join("\n");

@@ -8,7 +8,6 @@ import type { StepInput, StepResult } from "./step-io.ts";
 
 export const WORKFLOW_TYPE = "runPipeline";
 export const STATUS_QUERY = "status";
-export const CANCEL_SIGNAL = "cancel";
 
 export interface RunPipelineInput {
   runId: string;

@@ -2,8 +2,8 @@
 // (engine/kinds.ts) and the workflow bundle (temporal/bundle.ts). A source set is every project
 // file reached from some entry files through relative imports.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { PROJECT_ROOT } from "./project.ts";
 
 /** Relative module specifiers of static imports, re-exports and dynamic `import("...")`. */
@@ -30,4 +30,22 @@ export function hashFiles(files: string[], length = 16): string {
     h.update(relative(PROJECT_ROOT, file).split("\\").join("/")).update("\0").update(readFileSync(file)).update("\0");
   }
   return h.digest("hex").slice(0, length);
+}
+
+/** Folders whose code a worker runs (the step kinds, the workflow, the engine, the model). */
+const WORKER_CODE = ["activities", "contract", "engine", "model", "runs", "workflows"];
+
+/** A version of the code a worker process runs: long-lived workers started from older code are
+ *  replaced before they serve a run. */
+export function codeVersion(): string {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|js|json|sql)$/.test(e.name)) files.push(p);
+    }
+  };
+  for (const f of WORKER_CODE) if (existsSync(join(PROJECT_ROOT, f))) walk(join(PROJECT_ROOT, f));
+  return hashFiles([...files, join(PROJECT_ROOT, "package-lock.json")]);
 }

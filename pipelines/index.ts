@@ -5,6 +5,7 @@ import type { StepKindInfo } from "../contract/step-kind.ts";
 import { compileText } from "./compile.ts";
 import type { CompileResult } from "./compile.ts";
 import { specError } from "./errors.ts";
+import { loadSpec } from "./load.ts";
 
 export { compileText, sha256Hex } from "./compile.ts";
 export type { CompileOptions, CompileResult } from "./compile.ts";
@@ -36,4 +37,11 @@ export function loadAndCompile(path: string, opts: LoadOptions): CompileResult {
     kinds: opts.kinds,
     fileExists: (p) => existsSync(resolve(cwd, p)),
   });
+}
+
+/** The param names a spec text declares (empty when it does not parse: compiling reports why). */
+export function declaredParams(text: string, file: string): string[] {
+  const loaded = loadSpec(text, file);
+  const params = (loaded.spec?.data as { params?: unknown } | undefined)?.params;
+  return params && typeof params === "object" && !Array.isArray(params) ? Object.keys(params) : [];
 }

@@ -10,6 +10,8 @@ import type { RawParam, Scalar } from "./spec-types.ts";
 
 export type ParamValues = { [name: string]: Scalar };
 const SET_FILE = "--set";
+/** Where typed values come from: the params a resumed run had. */
+const GIVEN_FILE = "resumed params";
 
 /** Why `v` is not a valid value of `p`, or undefined when it is. */
 export function checkParamValue(p: RawParam, v: Scalar): string | undefined {
@@ -60,7 +62,8 @@ export function checkParamDefaults(spec: LoadedSpec, params: { [name: string]: R
   return errors;
 }
 
-/** Defaults, then `--set k=v` strings, then typed values (strings there are coerced like --set). */
+/** Defaults, then typed values (a resumed run's stored params; strings are coerced like --set),
+ *  then `--set k=v` strings, which win. */
 export function resolveParams(
   params: { [name: string]: RawParam },
   set: string[] = [],
@@ -69,21 +72,22 @@ export function resolveParams(
   const values: ParamValues = Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.default]));
   const errors: SpecError[] = [];
   const names = Object.keys(params);
-  const apply = (name: string, raw: Scalar, shown: string) => {
+  const apply = (name: string, raw: Scalar, shown: string, file: string) => {
     const p = own(params, name);
     if (!p) {
       const hint = didYouMean(name, names) ?? (names.length ? `params: ${names.join(", ")}` : "this pipeline declares no params");
-      errors.push(specError("E_SET_UNKNOWN_PARAM", `unknown param '${name}' in '${shown}'`, SET_FILE, undefined, hint));
+      errors.push(specError("E_SET_UNKNOWN_PARAM", `unknown param '${name}' in '${shown}'`, file, undefined, hint));
       return;
     }
     const v = typeof raw === "string" ? coerceParam(p, raw) : raw;
     const why = v === undefined ? `'${raw}' is not ${p.type === "integer" ? "an" : "a"} ${p.type}${p.type === "boolean" ? " (write true or false)" : ""}` : checkParamValue(p, v);
     if (why !== undefined || v === undefined) {
-      errors.push(specError("E_SET_BAD_VALUE", `bad value for param '${name}' in '${shown}': ${why}`, SET_FILE));
+      errors.push(specError("E_SET_BAD_VALUE", `bad value for param '${name}' in '${shown}': ${why}`, file));
       return;
     }
     values[name] = v;
   };
+  for (const [name, v] of Object.entries(given)) apply(name, v, `${name}=${String(v)}`, GIVEN_FILE);
   for (const item of set) {
     const eq = item.indexOf("=");
     const name = eq < 0 ? "" : item.slice(0, eq).trim();
@@ -91,8 +95,7 @@ export function resolveParams(
       errors.push(specError("E_SET_SYNTAX", `cannot read '${item}': expected NAME=VALUE`, SET_FILE, undefined, "e.g. --set fail=true"));
       continue;
     }
-    apply(name, item.slice(eq + 1), item);
+    apply(name, item.slice(eq + 1), item, SET_FILE);
   }
-  for (const [name, v] of Object.entries(given)) apply(name, v, `${name}=${String(v)}`);
   return { values, errors };
 }

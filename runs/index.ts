@@ -37,6 +37,7 @@ export {
   DEFAULT_LIST_LIMIT,
   getRun,
   listRuns,
+  openRuns,
   unknownRunIds,
   type ExecutionDetail,
   type RunDetail,

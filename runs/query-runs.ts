@@ -156,3 +156,8 @@ export function unknownRunIds(db: RunDb, runIds: string[]): string[] {
   );
   return runIds.filter((id) => !known.has(id));
 }
+
+/** Runs the database still shows as running, with their workflow ids (to reconcile with Temporal). */
+export function openRuns(db: RunDb): { runId: string; workflowId: string }[] {
+  return db.orm.select({ runId: runs.id, workflowId: runs.workflowId }).from(runs).where(eq(runs.status, "running")).all();
+}

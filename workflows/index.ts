@@ -1,2 +1,2 @@
 // Entry point the worker bundles: every workflow this project defines.
-export { runPipeline, statusQuery, cancelSignal } from "./run-pipeline.ts";
+export { runPipeline, statusQuery } from "./run-pipeline.ts";

@@ -1,163 +1,147 @@
-// The one workflow: interprets a compiled Plan. Starts every step whose dependencies are done,
-// up to plan.concurrency at once; a cached step never reaches a worker; a failed step skips its
-// dependents; a `cancel` signal cancels running steps. Deterministic: no I/O here, all side
-// effects (database, artifacts, commands, training) happen in activities.
+// The one workflow: interprets a compiled Plan. Starts every step whose dependencies are done, up
+// to plan.concurrency at once; a cached step never reaches a worker; a failed step skips its
+// dependents. Run-database bookkeeping runs as local activities in the worker that owns the
+// database (one round trip each, no task queue hop); each step's work is an activity on the step's
+// queue, named after the step in the history. The run ends as Completed, Failed or Cancelled in
+// Temporal, matching the run database. Deterministic: no I/O here.
 import {
-  CancellationScope,
-  defineQuery,
-  defineSignal,
-  isCancellation,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
 } from "@temporalio/workflow";
+import { executionIdOf, stepActivityId, stepQueueName } from "../contract/ids.ts";
+import { planProblems } from "../contract/limits.ts";
 import type { PlanStep } from "../contract/plan.ts";
-import { executionIdOf, stepQueueName } from "../contract/ids.ts";
-import {
-  CANCEL_SIGNAL,
-  STATUS_QUERY,
-  type DbActivities,
-  type RunPipelineInput,
-  type RunStatus,
-  type StepActivities,
-  type StepStatus,
-} from "../contract/run.ts";
-import { isDone, isFinal } from "../contract/states.ts";
+import { STATUS_QUERY, type DbActivities, type RunPipelineInput, type RunStatus, type StepActivities } from "../contract/run.ts";
+import type { StepState } from "../contract/states.ts";
 import { resolveRefs, type StepOutputs } from "./resolve-refs.ts";
+import { RunTracker } from "./run-tracker.ts";
 
 export const statusQuery = defineQuery<RunStatus>(STATUS_QUERY);
-export const cancelSignal = defineSignal(CANCEL_SIGNAL);
 
-const DB_TIMEOUT = "2 minutes";
+/** The type of the failure a failed run ends with; its details hold the final RunStatus. */
+export const RUN_FAILED = "RunFailed";
+
+const db = proxyLocalActivities<DbActivities>({
+  startToCloseTimeout: "1 minute",
+  retry: { maximumAttempts: 20, initialInterval: "200ms", backoffCoefficient: 2, maximumInterval: "10s" },
+});
 
 export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   const { plan, runId } = input;
-  const db = proxyActivities<DbActivities>({
-    taskQueue: input.dbQueue,
-    startToCloseTimeout: DB_TIMEOUT,
-    retry: { maximumAttempts: 20, initialInterval: "200ms", backoffCoefficient: 2, maximumInterval: "10s" },
-  });
-  const steps: Record<string, StepStatus> = {};
-  for (const s of plan.steps) steps[s.id] = { id: s.id, uses: s.uses, status: "pending" };
+  const run = new RunTracker(plan, runId);
+  setHandler(statusQuery, () => run.status);
   const outputs: StepOutputs = {};
-  const run: RunStatus = { runId, status: "running", steps: plan.steps.map((s) => steps[s.id]!) };
-  setHandler(statusQuery, () => run);
-
-  const scope = new CancellationScope();
-  setHandler(cancelSignal, () => scope.cancel());
-
-  await db.startRun({
-    runId,
-    workflowId: workflowInfo().workflowId,
-    plan,
-    specText: input.specText,
-    resumedFrom: input.resumedFrom,
-    gitCommit: input.gitCommit,
-  });
-
   const forced = new Set(input.force ?? []);
   const executionId = (s: PlanStep) => executionIdOf(runId, s.id);
+  const finishStep = (s: PlanStep, state: StepState, error?: string) =>
+    CancellationScope.nonCancellable(() => db.finishStep({ executionId: executionId(s), state, error }));
+
+  await CancellationScope.nonCancellable(() =>
+    db.startRun({ runId, workflowId: workflowInfo().workflowId, plan, specText: input.specText, resumedFrom: input.resumedFrom, gitCommit: input.gitCommit }),
+  );
+  const problems = planProblems(plan);
+  if (problems.length > 0) {
+    for (const s of plan.steps) run.set(s.id, "skipped", { error: "the plan is invalid" });
+    return end(run, false, `invalid plan: ${problems.join("; ")}`);
+  }
 
   async function runOne(step: PlanStep): Promise<void> {
-    const st = steps[step.id]!;
-    st.status = "running";
-    st.startedAt = Date.now();
+    run.set(step.id, "running", { startedAt: Date.now() });
     try {
       const { with: w, refs } = resolveRefs(step, outputs);
-      const prep = await db.prepareStep({
-        runId,
-        executionId: executionId(step),
-        step,
-        with: w,
-        refs,
-        noCache: !!input.noCache || !step.cache || forced.has(step.id) || forced.has(step.specId),
-      });
+      const useCache = !input.noCache && step.cache && !forced.has(step.id) && !forced.has(step.specId);
+      const prep = await db.prepareStep({ runId, executionId: executionId(step), step, with: w, refs, noCache: !useCache });
       if (prep.cached) {
         outputs[step.id] = prep.cached.outputs;
-        st.status = "cached";
-        st.cachedFrom = prep.cached.executionId;
+        run.set(step.id, "cached", { cachedFrom: prep.cached.executionId, finishedAt: Date.now() });
         return;
       }
-      const acts = proxyActivities<StepActivities>({
-        taskQueue: stepQueueName(step.queue),
-        startToCloseTimeout: step.timeoutMs,
-        heartbeatTimeout: step.heartbeatTimeoutMs,
-        retry: {
-          maximumAttempts: step.retry.maximumAttempts,
-          initialInterval: step.retry.initialIntervalMs,
-          backoffCoefficient: step.retry.backoffCoefficient,
-        },
-      });
-      const result = await acts.runStep({
-        runId,
-        executionId: executionId(step),
-        step,
-        with: w as never,
-        refs,
-        checkpointDir: prep.checkpointDir,
-      });
-      await db.finishStep({ executionId: executionId(step), state: "succeeded", result });
+      const result = await stepActivity(step).runStep({ runId, executionId: executionId(step), step, with: w as never, refs, checkpointDir: prep.checkpointDir });
+      await CancellationScope.nonCancellable(() => db.finishStep({ executionId: executionId(step), state: "succeeded", result }));
       outputs[step.id] = result.artifacts;
-      st.status = "succeeded";
+      run.set(step.id, "succeeded", { finishedAt: Date.now() });
     } catch (err) {
-      st.status = isCancellation(err) ? "cancelled" : "failed";
-      st.error = describe(err) || (st.status === "cancelled" ? "cancelled" : "failed");
-      await CancellationScope.nonCancellable(() =>
-        db.finishStep({ executionId: executionId(step), state: st.status, error: st.error }),
-      );
-    } finally {
-      st.finishedAt = Date.now();
+      const state: StepState = isCancellation(err) ? "cancelled" : "failed";
+      const error = rootMessage(err) || state;
+      run.set(step.id, state, { error, finishedAt: Date.now() });
+      await finishStep(step, state, error);
     }
   }
 
   const running = new Map<string, Promise<void>>();
-  const schedule = async () => {
+  let cancelled = false;
+  try {
     for (;;) {
-      for (const step of plan.steps) {
-        const st = steps[step.id]!;
-        if (st.status !== "pending") continue;
-        const deps = step.needs.map((d) => steps[d]!.status);
-        if (deps.some((d) => isFinal(d) && !isDone(d))) {
-          st.status = "skipped";
-          st.error = `skipped: needs ${step.needs.filter((d) => !isDone(steps[d]!.status)).join(", ")}`;
-          await db.finishStep({ executionId: executionId(step), state: "skipped", error: st.error });
-        } else if (deps.every(isDone) && running.size < plan.concurrency) {
+      // once the run is cancelled, nothing new starts and what never ran ends cancelled (below)
+      if (!CancellationScope.current().consideredCancelled) {
+        for (const { step, reason } of run.blocked()) {
+          run.set(step.id, "skipped", { error: reason });
+          await finishStep(step, "skipped", reason);
+        }
+        for (const step of run.ready()) {
+          run.set(step.id, "running");
           running.set(step.id, runOne(step).finally(() => running.delete(step.id)));
         }
       }
-      if (running.size === 0) return;
+      if (running.size === 0) break;
+      // runOne never rejects: a cancelled run wakes here when its steps' activities end cancelled
       await Promise.race(running.values());
     }
-  };
-
-  try {
-    await scope.run(schedule);
+    cancelled = CancellationScope.current().consideredCancelled;
   } catch (err) {
     if (!isCancellation(err)) throw err;
+    cancelled = true;
   }
-  await CancellationScope.nonCancellable(async () => {
+  return CancellationScope.nonCancellable(async () => {
     await Promise.allSettled(running.values());
-    const cancelled = scope.consideredCancelled;
-    for (const step of plan.steps) {
-      const st = steps[step.id]!;
-      if (st.status === "pending" || st.status === "running") {
-        st.status = cancelled ? "cancelled" : "skipped";
-        await db.finishStep({ executionId: executionId(step), state: st.status });
-      }
+    for (const s of run.unfinished()) {
+      const state: StepState = cancelled ? "cancelled" : "skipped";
+      run.set(s.id, state);
+      await db.finishStep({ executionId: executionIdOf(runId, s.id), state });
     }
-    const failed = run.steps.find((s) => s.status === "failed");
-    const final = cancelled ? "cancelled" : failed ? "failed" : "succeeded";
-    run.status = final;
-    if (failed) run.error = `step ${failed.id} failed: ${failed.error}`;
-    await db.finishRun({ runId, status: final, error: run.error });
+    return end(run, cancelled);
   });
-  return run;
+}
+
+/** Records the run's end, then ends the workflow the same way: a failed run fails the workflow
+ *  (its details carry the final status), a cancelled run is reported as Cancelled. */
+async function end(run: RunTracker, cancelled: boolean, error?: string): Promise<RunStatus> {
+  const status = run.finish(cancelled);
+  if (error) status.error = error;
+  if (error && status.status === "succeeded") status.status = "failed";
+  await CancellationScope.nonCancellable(() =>
+    db.finishRun({ runId: status.runId, status: status.status as "succeeded" | "failed" | "cancelled", error: status.error }),
+  );
+  if (status.status === "cancelled") throw new CancelledFailure("run cancelled", [status]);
+  if (status.status === "failed") throw ApplicationFailure.create({ type: RUN_FAILED, message: status.error ?? "run failed", nonRetryable: true, details: [status] });
+  return status;
+}
+
+function stepActivity(step: PlanStep) {
+  return proxyActivities<StepActivities>({
+    taskQueue: stepQueueName(step.queue),
+    activityId: stepActivityId(step.id),
+    summary: `${step.uses} ${step.id}`,
+    startToCloseTimeout: step.timeoutMs,
+    heartbeatTimeout: step.heartbeatTimeoutMs,
+    retry: {
+      maximumAttempts: step.retry.maximumAttempts,
+      initialInterval: step.retry.initialIntervalMs,
+      backoffCoefficient: step.retry.backoffCoefficient,
+    },
+  });
 }
 
 /** The root cause's message: activity failures wrap the error the step threw. */
-function describe(err: unknown): string {
+function rootMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
   if (e instanceof ApplicationFailure || e instanceof Error) return e.message;

@@ -4,12 +4,6 @@
 import type { ArtifactRef } from "../../contract/artifacts.ts";
 import type { StepInput, StepProgress, StepResult } from "../../contract/step-io.ts";
 
-/** Records progress and checkpoints in the run database when this worker owns it. */
-export interface Recorder {
-  heartbeat(executionId: string, progress: StepProgress): void;
-  checkpoint(executionId: string, step: number, artifact: ArtifactRef): void;
-}
-
 export interface StepContext {
   root: string;
   input: StepInput;
@@ -28,8 +22,8 @@ export interface StepContext {
   hashOf(path: string): Promise<string>;
   /** Absolute path of this step's checkpoint folder (keyed by its cache key; survives retries and resumed runs). */
   checkpointDir: string;
-  /** Announce a checkpoint file just written in checkpointDir: recorded in the run database first
-   *  (when this worker owns it), then sent as heartbeat `{ step, checkpoint }`; listed in the result. */
+  /** Announce a checkpoint file just written in checkpointDir: sent as heartbeat `{ step, checkpoint }`
+   *  (the database owner records it from there) and listed in the step's result. */
   checkpoint(step: number, file: string): Promise<ArtifactRef>;
   log(line: string): void;
 }

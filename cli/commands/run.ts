@@ -1,25 +1,28 @@
-// `mmada run` and `mmada resume`: compile, make sure Temporal and a worker are there, submit
-// the plan, follow it, print the outcome. Exit code 0 only when the run succeeded.
+// `mmada run` and `mmada resume`: compile, make sure Temporal and the workspace's workers are up,
+// submit the plan, follow it, print the outcome. Exit code 0 only when the run succeeded; 130 when
+// Ctrl-C (or SIGTERM) cancelled it. The first interrupt cancels the run through Temporal and waits
+// for its steps to stop; a second one leaves the run going and returns.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import type { WorkflowHandle } from "@temporalio/client";
 import { dbQueueName } from "../../contract/ids.ts";
+import type { Plan } from "../../contract/plan.ts";
+import type { RunPipelineInput, RunStatus } from "../../contract/run.ts";
+import { ensurePool } from "../../engine/pool/pool.ts";
+import { stageInputs } from "../../engine/store/stage-inputs.ts";
 import { openWorkspace } from "../../engine/store/workspace.ts";
 import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
-import { stageInputs } from "../../engine/store/stage-inputs.ts";
-import { startRun } from "../../engine/temporal/submit.ts";
-import { spawnStepWorker } from "../../engine/temporal/step-worker-process.ts";
-import { startWorkers } from "../../engine/temporal/worker.ts";
-import type { Plan } from "../../contract/plan.ts";
-import { getRun } from "../../runs/index.ts";
+import { finalStatus, startRun } from "../../engine/temporal/submit.ts";
 import { writeRunReport } from "../../report/html-report.ts";
-import type { RunPipelineInput, RunStatus } from "../../contract/run.ts";
+import { getRun, openRuns } from "../../runs/index.ts";
 import { parse, requirePositional, type Options } from "../args.ts";
-import { compileFile, compileStored } from "../compile.ts";
+import { compileFile, compileStored, declaredParams } from "../compile.ts";
 import { log, withDb } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { follow } from "../follow.ts";
 import { duration, table } from "../render.ts";
+import { statusFromDb } from "./run-status.ts";
 
 const RUN_OPTIONS = {
   set: { type: "string", multiple: true },
@@ -29,11 +32,17 @@ const RUN_OPTIONS = {
   json: { type: "boolean" },
   "no-worker": { type: "boolean" },
   queues: { type: "string" },
+  workers: { type: "string" },
 } satisfies Options;
 
-const RUN_USAGE = "<spec.yaml> [--set k=v]... [--name N] [--no-cache] [--force <step>]... [--json] [--no-worker] [--queues q1,q2]";
+const RUN_USAGE = "<spec.yaml> [--set k=v]... [--name N] [--no-cache] [--force <step>]... [--json] [--workers N] [--queues q1,q2] [--no-worker]";
 const RESUME_USAGE = "<run-id> [--set k=v]... [--spec edited.yaml] [--name N] [--json]";
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT). */
+export const INTERRUPTED = 130;
+const ERROR_LINE_MAX = 400;
+
+type RunValues = { "no-cache"?: boolean; force?: string[]; json?: boolean; "no-worker"?: boolean; queues?: string; workers?: string };
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("run", argv, RUN_OPTIONS, RUN_USAGE);
@@ -41,7 +50,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const file = positionals[0]!;
   if (!existsSync(file)) throw new CliError(`spec file '${file}' does not exist`);
   const { plan, specText } = compileFile(file, values.set as string[] | undefined);
-  return execute({ plan, specText, runId: values.name ?? newRunId(plan), values });
+  return execute({ plan, specText, runId: values.name ?? newRunId(plan), values: values as RunValues });
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
@@ -50,15 +59,18 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const oldId = positionals[0]!;
   const old = withDb((db) => getRun(db, oldId));
   if (!old) throw new CliError(`unknown run '${oldId}'; \`mmada runs\` lists the runs`);
-  if (old.run.status === "running") throw new CliError(`run '${oldId}' is still running; wait for it or cancel it first`);
+  if (old.run.status === "running") throw new CliError(`run '${oldId}' is still running; wait for it or \`mmada cancel ${oldId}\``);
   const specFile = values.spec ?? old.pipeline.specPath;
   if (values.spec && !existsSync(values.spec)) throw new CliError(`spec file '${values.spec}' does not exist`);
   const specText = values.spec ? readFileSync(values.spec, "utf8") : old.pipeline.specText;
-  // the old run's params, then this command's --set on top (later wins)
-  const params = JSON.parse(old.run.paramsJson) as Record<string, string | number | boolean>;
-  const set = [...Object.entries(params).map(([k, v]) => `${k}=${v}`), ...((values.set as string[] | undefined) ?? [])];
-  const compiled = compileStored(specText, specFile, set);
-  return execute({ ...compiled, runId: values.name ?? newRunId(compiled.plan), resumedFrom: oldId, values });
+  // the old run's params that the (possibly edited) spec still declares; this command's --set wins
+  const stored = JSON.parse(old.run.paramsJson) as Record<string, string | number | boolean>;
+  const declared = declaredParams(specText, specFile);
+  const kept = Object.fromEntries(Object.entries(stored).filter(([k]) => declared.includes(k)));
+  const dropped = Object.keys(stored).filter((k) => !declared.includes(k));
+  if (dropped.length > 0 && !values.json) log(`not carried over from ${oldId}: param${dropped.length === 1 ? "" : "s"} ${dropped.join(", ")} (${specFile} no longer declares ${dropped.length === 1 ? "it" : "them"})`);
+  const compiled = compileStored(specText, specFile, (values.set as string[] | undefined) ?? [], kept);
+  return execute({ ...compiled, runId: values.name ?? newRunId(compiled.plan), resumedFrom: oldId, values: values as RunValues });
 }
 
 interface ExecuteArgs {
@@ -66,7 +78,7 @@ interface ExecuteArgs {
   specText: string;
   runId: string;
   resumedFrom?: string;
-  values: { "no-cache"?: boolean; force?: string[] | string[]; json?: boolean; "no-worker"?: boolean; queues?: string };
+  values: RunValues;
 }
 
 function newRunId(plan: Plan): string {
@@ -82,71 +94,103 @@ function gitCommit(): string | undefined {
   }
 }
 
+function workerCount(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 256)) throw new CliError(`--workers takes a whole number from 1 to 256 (got '${v}')`);
+  return n;
+}
+
 async function execute(a: ExecuteArgs): Promise<number> {
   if (!RUN_ID.test(a.runId)) throw new CliError(`run name '${a.runId}' must match ${RUN_ID.source}`);
   const known = new Set(a.plan.steps.flatMap((s) => [s.id, s.specId]));
   for (const f of a.values.force ?? []) if (!known.has(f)) throw new CliError(`--force ${f}: no such step in ${a.plan.pipeline}`);
+  const workers = workerCount(a.values.workers);
   const ws = openWorkspace();
-  const quiet = !!a.values.json;
-  const say = quiet ? () => {} : log;
+  const say = a.values.json ? () => {} : log;
   const ep = await endpoint(ws.root, say);
   const { client, close } = await connectClient(ep);
-  const queues = a.values.queues ? a.values.queues.split(",").filter(Boolean) : a.plan.steps.map((s) => s.queue);
-  const local = !a.values["no-worker"];
-  // the step worker process starts while this process bundles and starts its own worker
-  const [workers, stepWorker] = await Promise.all([
-    local ? startWorkers({ ws, ep, queues: [], serveDb: true }) : undefined,
-    local && queues.length ? spawnStepWorker(ep, ws.root, queues) : undefined,
-  ]);
-  const input: RunPipelineInput = {
-    runId: a.runId,
-    plan: await stageInputs(a.plan, ws.root),
-    specText: a.specText,
-    dbQueue: dbQueueName(ws.id),
-    resumedFrom: a.resumedFrom,
-    gitCommit: gitCommit(),
-    noCache: a.values["no-cache"],
-    force: a.values.force,
-  };
-  let handle;
   try {
-    handle = await startRun(client, input);
-  } catch (err) {
-    workers?.shutdown();
-    await stepWorker?.stop();
-    await close();
-    throw new CliError((err as Error).message);
-  }
-  say(`run ${a.runId}${a.resumedFrom ? ` (resumes ${a.resumedFrom})` : ""}: ${a.plan.steps.length} steps` + (ep.uiUrl ? `, UI ${ep.uiUrl}` : ""));
-  const onSigint = () => {
-    say("cancelling (Ctrl-C again to leave it running)...");
-    void handle.signal("cancel");
-    process.once("SIGINT", () => process.exit(130));
-  };
-  process.once("SIGINT", onSigint);
-  const stopFollowing = follow(handle, say);
-  const started = Date.now();
-  let status: RunStatus;
-  try {
-    const result = (handle.result() as Promise<RunStatus>).finally(stopFollowing);
-    status = workers ? await workers.run(result) : await result;
+    if (!a.values["no-worker"]) {
+      const queues = a.values.queues ? a.values.queues.split(",").filter(Boolean) : [...new Set(a.plan.steps.map((s) => s.queue))];
+      await ensurePool(ws.root, ep, { queues, workers, busy: () => withDb((db) => openRuns(db).length > 0), log: say });
+    }
+    const input: RunPipelineInput = {
+      runId: a.runId,
+      plan: await stageInputs(a.plan, ws.root),
+      specText: a.specText,
+      dbQueue: dbQueueName(ws.id),
+      resumedFrom: a.resumedFrom,
+      gitCommit: gitCommit(),
+      noCache: a.values["no-cache"],
+      force: a.values.force,
+    };
+    let handle: WorkflowHandle;
+    try {
+      handle = await startRun(client, input);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    say(`run ${a.runId}${a.resumedFrom ? ` (resumes ${a.resumedFrom})` : ""}: ${a.plan.steps.length} steps` + (ep.uiUrl ? `, Temporal UI ${ep.uiUrl}` : ""));
+    const started = Date.now();
+    const interrupt = onInterrupt(handle, a.runId, say);
+    const following = follow(handle, say);
+    const outcome = await Promise.race([finalStatus(handle).then((s) => ({ status: s })), interrupt.detached.then(() => ({ detached: true as const }))]);
+    interrupt.dispose();
+    if ("detached" in outcome) {
+      await following.stop();
+      process.stderr.write(`left run ${a.runId} running; \`mmada status ${a.runId}\` follows it, \`mmada cancel ${a.runId}\` stops it\n`);
+      return INTERRUPTED;
+    }
+    const status = outcome.status ?? withDb((db) => statusFromDb(db, a.runId));
+    await following.stop(status);
+    const report = withDb((db) => writeRunReport(db, ws.root, a.runId)) ?? "(none)";
+    printOutcome(a, status, report, started, a.values.json);
+    if (status.status === "succeeded") return 0;
+    return interrupt.requested() && status.status === "cancelled" ? INTERRUPTED : 1;
   } finally {
-    process.off("SIGINT", onSigint);
-    await stepWorker?.stop();
     await close();
   }
-  const report = withDb((db) => writeRunReport(db, ws.root, a.runId));
-  if (a.values.json) process.stdout.write(`${JSON.stringify({ ...status, report }, null, 2)}\n`);
-  else {
+}
+
+function printOutcome(a: ExecuteArgs, status: RunStatus, report: string, started: number, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...status, report }, null, 2)}\n`);
+  } else {
     process.stdout.write(
-      `${table(["step", "status", "time", "error"], status.steps.map((s) => [s.id, s.status, s.finishedAt && s.startedAt ? duration(s.finishedAt - s.startedAt) : undefined, s.error]))}\n`,
+      `${table(["step", "status", "time", "error"], status.steps.map((s) => [s.id, s.status, s.finishedAt && s.startedAt ? duration(s.finishedAt - s.startedAt) : undefined, s.error?.split("\n")[0]?.slice(0, ERROR_LINE_MAX)]))}\n`,
     );
     process.stdout.write(`run ${a.runId} ${status.status} in ${duration(Date.now() - started)}; report ${report}\n`);
   }
-  if (status.status !== "succeeded") {
-    const ERROR_LINE_MAX = 400;
+  if (status.status === "failed") {
     const first = (status.error ?? status.status).split("\n").map((l) => l.trim()).filter(Boolean).join(" ").slice(0, ERROR_LINE_MAX);
-    process.stderr.write(`error: run ${a.runId} ${status.status}: ${first}; \`mmada resume ${a.runId}\` continues it\n`);
+    process.stderr.write(`error: run ${a.runId} failed: ${first}; \`mmada resume ${a.runId}\` continues it\n`);
+  } else if (status.status === "cancelled") {
+    process.stderr.write(`run ${a.runId} cancelled; \`mmada resume ${a.runId}\` continues it\n`);
   }
-  return status.status === "succeeded" ? 0 : 1;
+}
+
+/** First SIGINT / SIGTERM: cancel the run (Temporal cancels its steps and waits for them). Second:
+ *  detach, leaving the run going. */
+function onInterrupt(handle: WorkflowHandle, runId: string, say: (m: string) => void) {
+  let count = 0;
+  let detach!: () => void;
+  const detached = new Promise<void>((r) => (detach = r));
+  const handler = () => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`cancelling run ${runId} (its steps stop first; Ctrl-C again leaves it running)\n`);
+      handle.cancel().catch((err: Error) => say(`warning: cannot cancel: ${err.message}`));
+    } else detach();
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    detached,
+    requested: () => count > 0,
+    dispose() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
 }

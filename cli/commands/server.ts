@@ -1,56 +1,87 @@
-// `mmada server [start|stop|status]` and `mmada worker`: run the embedded Temporal dev server
-// and workers separately (e.g. several workers, or workers on other machines with TEMPORAL_ADDRESS).
+// `mmada server [start|stop|status]`, `mmada worker` and the pool's own process (`mmada pool`).
+// `server start` starts the workspace's embedded Temporal dev server and its long-lived workers;
+// `mmada worker` runs workers by hand (e.g. on other machines, with TEMPORAL_ADDRESS).
+import { runPoolDaemon } from "../../engine/pool/daemon.ts";
+import { defaultWorkerCount, ensurePool, runningPool, stopPool } from "../../engine/pool/pool.ts";
+import { WORKER_READY_LINE } from "../../engine/pool/step-workers.ts";
 import { openWorkspace } from "../../engine/store/workspace.ts";
-import { ensureDevServer, stopDevServer } from "../../engine/temporal/dev-server.ts";
 import { endpoint } from "../../engine/temporal/connection.ts";
+import { devServerStatus, ensureDevServer, stopDevServer } from "../../engine/temporal/dev-server.ts";
 import { startWorkers } from "../../engine/temporal/worker.ts";
-import { WORKER_READY_LINE } from "../../engine/temporal/step-worker-process.ts";
+import { openRuns } from "../../runs/index.ts";
 import { parse } from "../args.ts";
-import { log } from "../context.ts";
+import { log, withDb } from "../context.ts";
 import { CliError } from "../errors.ts";
 
+function count(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 256)) throw new CliError(`${flag} takes a whole number from 1 to 256 (got '${v}')`);
+  return n;
+}
+
 export async function serverCommand(argv: string[]): Promise<number> {
-  const usage = "[start|stop|status]";
-  const { positionals } = parse("server", argv, {}, usage);
+  const usage = "[start|stop|status] [--workers N] [--queues q1,q2]";
+  const { values, positionals } = parse("server", argv, { workers: { type: "string" }, queues: { type: "string" } }, usage);
   const action = positionals[0] ?? "start";
   const ws = openWorkspace();
-  if (process.env.TEMPORAL_ADDRESS) throw new CliError(`TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} is set: the cluster is managed outside mmada`);
+  if (process.env.TEMPORAL_ADDRESS && action !== "status") throw new CliError(`TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} is set: the cluster is managed outside mmada; start workers with \`mmada worker\``);
   if (action === "stop") {
-    log((await stopDevServer(ws.root)) ? "stopped the Temporal dev server" : "no Temporal dev server was running");
+    const workers = await stopPool(ws.root);
+    const server = await stopDevServer(ws.root);
+    log(`${workers ? "stopped the workers" : "no workers were running"}; ${server ? "stopped the Temporal dev server" : "no Temporal dev server was running"}`);
     return 0;
   }
-  if (action !== "start" && action !== "status") throw new CliError(`unknown action '${action}'\nusage: mmada server ${usage}`);
+  if (action === "status") {
+    const s = await devServerStatus(ws.root);
+    const p = runningPool(ws.root);
+    process.stdout.write(
+      `${s ? `Temporal dev server running at ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}` : "Temporal dev server: not running"}\n` +
+        `${p ? `workers running: ${p.workers} step workers on ${p.queues.join(", ")} (owner pid ${p.pid}, since ${p.startedAt})` : "workers: not running"}\n`,
+    );
+    return 0;
+  }
+  if (action !== "start") throw new CliError(`unknown action '${action}'\nusage: mmada server ${usage}`);
   const s = await ensureDevServer(ws.root, log);
+  const queues = (values.queues ?? "default").split(",").filter(Boolean);
+  const p = await ensurePool(ws.root, { address: s.address, embedded: true, uiUrl: s.uiUrl }, {
+    queues,
+    workers: count(values.workers, "--workers"),
+    busy: () => withDb((db) => openRuns(db).length > 0),
+    log,
+  });
   process.stdout.write(`Temporal dev server ${s.started ? "started" : "running"} at ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}\n`);
+  process.stdout.write(`workers: ${p.workers} step workers on ${p.queues.join(", ")} (owner pid ${p.pid}); \`mmada server stop\` stops both\n`);
   return 0;
 }
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const usage = "[--task-queue q]... [--no-db] [--max-steps N]";
-  // --record and --ready-line are for the step worker that `mmada run` starts
+  // --ready-line is for the step workers the pool starts
   const { values } = parse(
     "worker",
     argv,
-    {
-      "task-queue": { type: "string", multiple: true },
-      "no-db": { type: "boolean" },
-      "max-steps": { type: "string" },
-      record: { type: "boolean" },
-      "ready-line": { type: "boolean" },
-    },
+    { "task-queue": { type: "string", multiple: true }, "no-db": { type: "boolean" }, "max-steps": { type: "string" }, "ready-line": { type: "boolean" } },
     usage,
   );
   const ws = openWorkspace();
   const ep = await endpoint(ws.root, log);
   const queues = (values["task-queue"] as string[] | undefined) ?? ["default"];
-  const maxSteps = values["max-steps"] === undefined ? undefined : Number(values["max-steps"]);
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) throw new CliError("--max-steps takes a positive whole number");
-  const workers = await startWorkers({ ws, ep, queues, serveDb: !values["no-db"], recordProgress: values.record, maxConcurrentSteps: maxSteps });
+  const maxSteps = count(values["max-steps"], "--max-steps");
+  const workers = await startWorkers({ ws, ep, queues, serveDb: !values["no-db"], maxConcurrentSteps: maxSteps, log });
   if (values["ready-line"]) process.stdout.write(`${WORKER_READY_LINE}\n`);
   else log(`worker ${process.pid} on ${ep.address}: step queues ${queues.join(", ")}${values["no-db"] ? "" : " + the run database"} (Ctrl-C to stop)`);
   const stop = () => workers.shutdown();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   await workers.runForever();
+  return 0;
+}
+
+/** The workspace's worker pool (started by `mmada run` / `server start`, not by hand). */
+export async function poolCommand(argv: string[]): Promise<number> {
+  const usage = "--workers N --queues q1,q2";
+  const { values } = parse("pool", argv, { workers: { type: "string" }, queues: { type: "string" } }, usage);
+  await runPoolDaemon(count(values.workers, "--workers") ?? defaultWorkerCount(), (values.queues ?? "default").split(",").filter(Boolean), log);
   return 0;
 }

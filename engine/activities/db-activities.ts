@@ -7,14 +7,11 @@ import {
   recordExecutionCached,
   recordExecutionEnd,
   recordExecutionStart,
-  recordHeartbeat,
   recordRunEnd,
   recordRunStart,
   type RunDb,
 } from "../../runs/index.ts";
-import { recordAttempt } from "../../runs/record-attempt.ts";
 import { decideCache } from "../store/cache.ts";
-import type { Recorder } from "../../activities/kit/step-context.ts";
 import { fileSafe } from "../../contract/ids.ts";
 import { isArtifactRef, type ArtifactRef } from "../../contract/artifacts.ts";
 import type { DbActivities, PrepareStepInput, PreparedStep } from "../../contract/run.ts";
@@ -85,34 +82,6 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
 
     async finishRun(i) {
       recordRunEnd(db, i);
-    },
-  };
-}
-
-/** Progress and checkpoints written straight to the database by a worker that owns it. */
-export function databaseRecorder(db: RunDb): Recorder {
-  const seen = new Set<string>();
-  return {
-    heartbeat(executionId, progress) {
-      try {
-        const attempt = (progress as { attempt?: number }).attempt;
-        const key = `${executionId}#${attempt}`;
-        if (attempt !== undefined && !seen.has(key)) {
-          seen.add(key);
-          recordAttempt(db, { executionId, attempt, worker: workerIdentity() });
-        }
-        recordHeartbeat(db, { executionId, progress });
-      } catch {
-        // progress is best effort; the step's result is recorded by the workflow
-      }
-    },
-    checkpoint(executionId, step, artifact) {
-      try {
-        recordCheckpoint(db, { executionId, artifact, step });
-      } catch (err) {
-        // the step's result lists its checkpoints too; the workflow records them at the end
-        process.stderr.write(`warning: checkpoint of ${executionId} at step ${step} not recorded yet: ${(err as Error).message}\n`);
-      }
     },
   };
 }

@@ -1,11 +1,11 @@
 // The Temporal activity that runs one step: picks the step kind's implementation, gives it a
 // StepContext (heartbeats, cancellation, scratch, artifact store), and turns failures retrying
 // cannot fix (StepFailure) into non-retryable Temporal failures of the same type.
-import { ApplicationFailure, Context } from "@temporalio/activity";
+import { ApplicationFailure, CancelledFailure, Context } from "@temporalio/activity";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import type { KindEntry } from "../../activities/registry.ts";
-import type { Recorder, StepContext } from "../../activities/kit/step-context.ts";
+import type { StepContext } from "../../activities/kit/step-context.ts";
 import { isArtifactRef } from "../../contract/artifacts.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { fileSafe } from "../../contract/ids.ts";
@@ -16,9 +16,11 @@ import { artifactPath, hashPath } from "../store/artifacts.ts";
 import { inWorkspace } from "../store/workspace.ts";
 import { storeInto, withScratch } from "./step-context.ts";
 
-const RECORD_EVERY_MS = 2000;
+/** A step's error message keeps at most this much of its end (an 8 MB stderr line must not reach
+ *  the run database or the Temporal history); the full text stays in the step's log. */
+export const ERROR_TEXT_MAX = 4096;
 
-export function createStepActivities(deps: { root: string; kinds: Record<string, KindEntry>; recorder?: Recorder }): StepActivities {
+export function createStepActivities(deps: { root: string; kinds: Record<string, KindEntry> }): StepActivities {
   return {
     async runStep(input: StepInput): Promise<StepResult> {
       const actx = Context.current();
@@ -27,7 +29,6 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
       if (!entry) throw ApplicationFailure.nonRetryable(`step kind '${input.step.uses}' is not known to this worker`, "BadInput");
       const logFile = inWorkspace(deps.root, `logs/${input.runId}/${fileSafe(input.step.id)}.log`);
       mkdirSync(dirname(logFile), { recursive: true });
-      let lastRecorded = 0;
       let lastProgress: StepProgress = { stepId: input.step.id };
       const checkpoints: NonNullable<StepResult["checkpoints"]> = [];
       const checkpointDir = inWorkspace(deps.root, input.checkpointDir);
@@ -44,11 +45,6 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
             progress(p) {
               lastProgress = { ...lastProgress, ...p };
               actx.heartbeat(lastProgress);
-              const now = Date.now();
-              if (deps.recorder && (now - lastRecorded > RECORD_EVERY_MS || p.checkpoint)) {
-                lastRecorded = now;
-                deps.recorder.heartbeat(input.executionId, lastProgress);
-              }
             },
             store: storeInto(deps.root),
             pathOf: (ref) => artifactPath(deps.root, ref),
@@ -57,7 +53,6 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
             async checkpoint(step, file) {
               const { sha256, size } = await hashPath(file);
               const artifact = { sha256, size, kind: "checkpoint", uri: relative(deps.root, file).split("\\").join("/") };
-              deps.recorder?.checkpoint(input.executionId, step, artifact);
               checkpoints.push({ step, artifact });
               this.progress({ step, checkpoint: artifact });
               return artifact;
@@ -69,8 +64,14 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
           return { ...result, checkpoints: [...(result.checkpoints ?? []), ...checkpoints] };
         });
       } catch (err) {
-        if (err instanceof StepFailure) throw ApplicationFailure.nonRetryable(err.message, err.type);
-        throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        // a step that stopped because it was asked to is reported as cancelled, not failed
+        if (actx.cancellationSignal.aborted) throw new CancelledFailure(bounded(message, relative(deps.root, logFile)));
+        if (message.length > ERROR_TEXT_MAX) appendFileSync(logFile, `error: ${message}\n`);
+        const text = bounded(message, relative(deps.root, logFile));
+        // Rebuilt without the stack, which repeats the (possibly huge) message
+        if (err instanceof StepFailure) throw ApplicationFailure.create({ message: text, type: err.type, nonRetryable: true });
+        throw ApplicationFailure.create({ message: text, type: err instanceof Error ? err.name : "Error", nonRetryable: false });
       }
     },
   };
@@ -91,4 +92,10 @@ function withPaths(input: StepInput, root: string): StepInput["with"] {
     return v;
   };
   return render(input.with) as StepInput["with"];
+}
+
+/** The end of `message` when it is longer than ERROR_TEXT_MAX, with where the whole text is. */
+export function bounded(message: string, logFile: string): string {
+  if (message.length <= ERROR_TEXT_MAX) return message;
+  return `...${message.slice(-ERROR_TEXT_MAX)} (${message.length} characters; the whole text is in ${logFile})`;
 }

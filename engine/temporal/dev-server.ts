@@ -2,9 +2,11 @@
 // (<ws>/temporal/), started once and reused by later commands. A lock file keeps two commands
 // that start at the same moment from launching two servers.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { join } from "node:path";
+import { withFileLock } from "../file-lock.ts";
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from "./search-attributes.ts";
 import { PROJECT_ROOT } from "../project.ts";
 
 export interface DevServer {
@@ -73,30 +75,12 @@ export async function ensureDevServer(workspaceRoot: string, log: (msg: string) 
   const dir = join(workspaceRoot, "temporal");
   mkdirSync(dir, { recursive: true });
   const infoFile = join(dir, "server.json");
-  const lockFile = join(dir, "server.lock");
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const running = await current(infoFile);
-    if (running) return { ...running, started: false };
-    let fd: number | undefined;
-    try {
-      fd = openSync(lockFile, "wx");
-    } catch {
-      // someone else is starting it: wait for them, unless their lock is stale
-      if (Date.now() - statSync(lockFile, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS) rmSync(lockFile, { force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the Temporal dev server lock ${lockFile}`);
-      await new Promise((r) => setTimeout(r, 300));
-      continue;
-    }
-    try {
-      const again = await current(infoFile);
-      if (again) return { ...again, started: false };
-      return await launch(dir, infoFile, log);
-    } finally {
-      closeSync(fd);
-      rmSync(lockFile, { force: true });
-    }
-  }
+  const running = await current(infoFile);
+  if (running) return { ...running, started: false };
+  return withFileLock(join(dir, "server.lock"), { timeoutMs: READY_TIMEOUT_MS, staleMs: STALE_LOCK_MS, what: "Temporal dev server" }, async () => {
+    const again = await current(infoFile);
+    return again ? { ...again, started: false } : launch(dir, infoFile, log);
+  });
 }
 
 async function current(infoFile: string): Promise<Omit<DevServer, "started"> | undefined> {
@@ -146,6 +130,7 @@ async function tryLaunch(dir: string, port: number, log: (msg: string) => void):
       "--ui-port", String(uiPort),
       "--db-filename", join(dir, "temporal.db"),
       "--log-level", "warn",
+      ...DEV_SERVER_SEARCH_ATTRIBUTES,
     ],
     { detached: true, stdio: ["ignore", out, out] },
   );
@@ -162,6 +147,11 @@ async function tryLaunch(dir: string, port: number, log: (msg: string) => void):
   // the open port may belong to a racing launch: ours must still be alive once things settle
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   return alive(info.pid) ? info : undefined;
+}
+
+/** The workspace's dev server when it runs (never starts one). */
+export async function devServerStatus(workspaceRoot: string): Promise<Omit<DevServer, "started"> | undefined> {
+  return current(join(workspaceRoot, "temporal", "server.json"));
 }
 
 /** Stops the workspace's dev server if it runs. */

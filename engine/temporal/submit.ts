@@ -1,21 +1,24 @@
-// Starting a pipeline run and following it: the workflow id is derived from the run id, so
-// submitting the same run twice attaches to the running one instead of starting another.
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from "@temporalio/client";
-import { defaultPayloadConverter } from "@temporalio/common";
-import { workflowIdOf } from "../../contract/ids.ts";
+// Starting a pipeline run, following it and learning how it ended. The workflow id is derived from
+// the run id, so submitting the same run twice attaches to the running one instead of starting
+// another.
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from "@temporalio/client";
+import { ApplicationFailure, defaultPayloadConverter } from "@temporalio/common";
+import { stepActivityId, workflowIdOf } from "../../contract/ids.ts";
+import { STATUS_QUERY, WORKFLOW_TYPE, type RunPipelineInput, type RunStatus } from "../../contract/run.ts";
 import type { StepProgress } from "../../contract/step-io.ts";
-import type { RunPipelineInput, RunStatus } from "../../contract/run.ts";
-
+import { ensureSearchAttributes, runSearchAttributes } from "./search-attributes.ts";
 
 export async function startRun(client: Client, input: RunPipelineInput): Promise<WorkflowHandle> {
+  const searchable = await ensureSearchAttributes(client);
   try {
-    return await client.workflow.start("runPipeline", {
+    return await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: input.dbQueue,
       workflowId: workflowIdOf(input.runId),
       args: [input],
       workflowIdConflictPolicy: "USE_EXISTING",
       workflowIdReusePolicy: "REJECT_DUPLICATE",
       memo: { pipeline: input.plan.pipeline },
+      ...(searchable ? { typedSearchAttributes: runSearchAttributes(input.plan.pipeline, input.runId) } : {}),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -25,14 +28,30 @@ export async function startRun(client: Client, input: RunPipelineInput): Promise
   }
 }
 
+/**
+ * How a run ended: the workflow's result, or the status a failed run carries in its failure. A
+ * cancelled workflow carries none: its status query (answered by the workers) is asked instead.
+ * Undefined when neither can be had (then the run database is the record).
+ */
+export async function finalStatus(handle: WorkflowHandle): Promise<RunStatus | undefined> {
+  try {
+    return (await handle.result()) as RunStatus;
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.details?.[0]) return cause.details[0] as RunStatus;
+    return handle.query<RunStatus>(STATUS_QUERY).catch(() => undefined);
+  }
+}
+
 /** Status from the workflow plus the heartbeat details of running steps. */
 export async function snapshot(handle: WorkflowHandle): Promise<{ status: RunStatus; live: Map<string, StepProgress> }> {
-  const status = await handle.query<RunStatus>("status");
+  const status = await handle.query<RunStatus>(STATUS_QUERY);
   const live = new Map<string, StepProgress>();
   const desc = await handle.describe();
   for (const a of desc.raw.pendingActivities ?? []) {
     const payload = a.heartbeatDetails?.payloads?.[0];
-    if (a.activityType?.name !== "runStep" || !payload) continue;
+    if (!a.activityId?.startsWith(stepActivityId("")) || !payload) continue;
     const details = defaultPayloadConverter.fromPayload(payload as never) as StepProgress;
     if (details.stepId) live.set(details.stepId, details);
   }

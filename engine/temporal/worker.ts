@@ -1,24 +1,32 @@
-// A worker process: serves the workspace's database queue (the pipeline workflow + database
-// activities) when it owns the database, and the step queues it is given. Steps run here.
+// A worker process's Temporal workers. The owner of a workspace's run database serves its database
+// queue: the pipeline workflow, the bookkeeping local activities, and the progress recorder. Step
+// workers serve step queues (`queue:` in specs) and run the step kinds; they never open the
+// database. One process may be both (`mmada worker` without --no-db).
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
-import { createDbActivities, databaseRecorder } from "../activities/db-activities.ts";
-import { createStepActivities } from "../activities/run-step.ts";
-import { dbQueueName, stepQueueName } from "../../contract/ids.ts";
 import { KINDS } from "../../activities/registry.ts";
+import { dbQueueName, stepQueueName } from "../../contract/ids.ts";
+import { closeRunDb, openRunDb, type RunDb } from "../../runs/index.ts";
+import { createDbActivities } from "../activities/db-activities.ts";
+import { createStepActivities } from "../activities/run-step.ts";
+import { startProgressRecorder, type ProgressRecorder } from "../progress-recorder.ts";
 import type { Workspace } from "../store/workspace.ts";
-import { openRunDb, closeRunDb, type RunDb } from "../../runs/index.ts";
 import { workflowBundle } from "./bundle.ts";
-import { connectWorker, type Endpoint } from "./connection.ts";
+import { connectClient, connectWorker, type Endpoint } from "./connection.ts";
 
 let runtimeInstalled = false;
 const HEARTBEAT_THROTTLE = "2s";
+/** A stopping worker lets a running step finish or notice cancellation for this long. */
+const SHUTDOWN_GRACE = "10s";
 
-/** Quiet the SDK's own logging (warnings and errors still show). */
+/** Quiet the SDK's own logging (warnings and errors still show), and keep its hands off signals:
+ *  our processes decide what SIGINT / SIGTERM mean (the SDK would shut workers down mid-step,
+ *  failing the step into a retry before a cancellation could reach it). */
 export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger("ERROR"),
+    shutdownSignals: [],
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: "ERROR" }), forward: {} } },
   });
 }
@@ -30,11 +38,9 @@ export interface WorkerOptions {
   queues: string[];
   /** Serve the database queue (needs the database file). */
   serveDb: boolean;
-  /** Without serving the database queue, still write step progress and checkpoints to it
-   *  (a step worker on the machine that has the workspace). */
-  recordProgress?: boolean;
-  /** Max step activities run at once by this process (per queue). */
+  /** Steps this process runs at once (per queue). Heavy steps want one process each. */
   maxConcurrentSteps?: number;
+  log?: (m: string) => void;
 }
 
 export interface Workers {
@@ -46,28 +52,34 @@ export interface Workers {
 export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
   installRuntime();
   const connection = await connectWorker(opts.ep);
-  const db: RunDb | undefined = opts.serveDb || opts.recordProgress ? openRunDb(opts.ws.dbFile) : undefined;
+  const db: RunDb | undefined = opts.serveDb ? openRunDb(opts.ws.dbFile) : undefined;
   const workers: Worker[] = [];
-  if (db && opts.serveDb) {
+  let recorder: ProgressRecorder | undefined;
+  let closeClient: (() => Promise<void>) | undefined;
+  if (db) {
     workers.push(
       await Worker.create({
         connection,
         taskQueue: dbQueueName(opts.ws.id),
         workflowBundle: await workflowBundle(),
         activities: createDbActivities({ db, root: opts.ws.root }),
-        // database writes are short; serialise them per process to keep transactions brief
-        maxConcurrentActivityTaskExecutions: 4,
+        enableNonLocalActivities: false,
+        shutdownGraceTime: SHUTDOWN_GRACE,
       }),
     );
+    const { client, close } = await connectClient(opts.ep);
+    closeClient = close;
+    recorder = startProgressRecorder(db, client, opts.log);
   }
-  const stepActivities = createStepActivities({ root: opts.ws.root, kinds: KINDS, recorder: db ? databaseRecorder(db) : undefined });
+  const stepActivities = createStepActivities({ root: opts.ws.root, kinds: KINDS });
   for (const q of [...new Set(opts.queues)]) {
     workers.push(
       await Worker.create({
         connection,
         taskQueue: stepQueueName(q),
         activities: stepActivities,
-        maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 4,
+        maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 1,
+        shutdownGraceTime: SHUTDOWN_GRACE,
         // progress (heartbeat details) reaches `mmada run` and the Web UI within seconds
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
         defaultHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
@@ -75,6 +87,8 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
     );
   }
   const closeAll = async () => {
+    await recorder?.stop();
+    await closeClient?.();
     await connection.close().catch(() => {});
     if (db) closeRunDb(db);
   };
