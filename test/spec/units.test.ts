@@ -5,6 +5,7 @@ import { canonicalJson } from "../../activities/canonical-json.ts";
 import { escapesRoot } from "../../pipelines/check-steps.ts";
 import { closest, editDistance } from "../../pipelines/did-you-mean.ts";
 import { parseDuration } from "../../pipelines/durations.ts";
+import { formatError } from "../../pipelines/errors.ts";
 import { findCycles, topoOrder } from "../../pipelines/graph.ts";
 
 test("canonicalJson: sorted keys at every depth, no whitespace, undefined dropped", () => {
@@ -23,6 +24,11 @@ test("did you mean: typos (incl. swapped letters) are found, unrelated names are
   assert.equal(closest("z", ["a", "b"]), undefined);
   assert.equal(closest("totally", ["steps", "name"]), undefined);
   assert.equal(closest("Train", ["train"]), "train");
+});
+
+test("formatError: control characters from the spec are escaped (one line, no terminal codes)", () => {
+  const line = formatError({ code: "E_UNKNOWN_STEP", message: "unknown step 'a\nb\u001b[31m'", file: "s.yaml", line: 1, col: 2 });
+  assert.equal(line, "s.yaml:1:2: error E_UNKNOWN_STEP: unknown step 'a\\u000ab\\u001b[31m'");
 });
 
 test("durations", () => {
