@@ -31,6 +31,25 @@ test("formatError: control characters from the spec are escaped (one line, no te
   assert.equal(line, "s.yaml:1:2: error E_UNKNOWN_STEP: unknown step 'a\\u000ab\\u001b[31m'");
 });
 
+test("did you mean: case and '-'/'_' do not count; transpositions cost 1 (Damerau-Levenshtein)", () => {
+  assert.equal(closest("prepare_data", ["prepare-data", "train"]), "prepare-data");
+  assert.equal(closest("Prepare-Data", ["prepare-data", "train"]), "prepare-data");
+  assert.equal(closest("prepareData", ["prepare-data", "train"]), "prepare-data");
+  assert.equal(closest("initial_interval", ["initialInterval", "timeout"]), "initialInterval");
+  assert.equal(closest("learning-rate", ["learning_rate", "lr"]), "learning_rate");
+  assert.equal(closest("prepare_dat", ["prepare-data"]), "prepare-data"); // separator and a typo
+  assert.equal(closest("comamnd", ["command", "train"]), "command");
+  assert.equal(editDistance("ca", "abc"), 2); // a swap, then an insertion between the swapped pair
+  assert.equal(editDistance("abdc", "abcd"), 1);
+  assert.equal(closest("a_b", ["ab", "a-b"]), "a-b"); // both equal up to separators: sorted order
+  assert.equal(closest("x".repeat(100_000), ["command"]), undefined); // no 100000 x 7 table
+});
+
+test("formatError: control characters from the spec are escaped (one line, no terminal codes)", () => {
+  const line = formatError({ code: "E_UNKNOWN_STEP", message: "unknown step 'a\nb\u001b[31m'", file: "s.yaml", line: 1, col: 2 });
+  assert.equal(line, "s.yaml:1:2: error E_UNKNOWN_STEP: unknown step 'a\\u000ab\\u001b[31m'");
+});
+
 test("durations", () => {
   assert.equal(parseDuration("500ms"), 500);
   assert.equal(parseDuration("30s"), 30_000);
