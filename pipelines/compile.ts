@@ -8,6 +8,7 @@ import { analyzeSteps } from "./analyze.ts";
 import type { StepInfo } from "./analyze.ts";
 import { canonicalJson } from "../activities/canonical-json.ts";
 import { checkRefs, checkStepBranches } from "./check-steps.ts";
+import { checkDurations } from "./durations.ts";
 import { dedupeErrors, sortErrors, specError } from "./errors.ts";
 import type { SpecError } from "./errors.ts";
 import { findCycles, topoOrder } from "./graph.ts";
@@ -59,6 +60,7 @@ export function compileText(text: string, file: string, opts: CompileOptions = {
   const { steps, errors: nameErrors } = analyzeSteps(spec, raw, kinds);
   const { domain, errors: domainErrors } = matrixDomain(spec, raw);
   errors.push(...paramErrors, ...nameErrors, ...domainErrors);
+  errors.push(...checkDurations(spec, raw));
 
   const ids = Object.keys(raw.steps);
   const deps = new Map(ids.map((id) => [id, [...(steps.get(id)?.deps.keys() ?? [])]]));
