@@ -25,8 +25,33 @@ export function escapesRoot(p: string): boolean {
 }
 
 export interface BranchWith {
+  /** The branch's plan id (`train[kl=0.01]`), named in errors that only some branches have. */
+  id?: string;
   /** The branch's `with`, params and matrix substituted, step output expressions verbatim. */
   with: WithObject;
+}
+
+/** Branches listed in a message before "and N more". */
+const MAX_NAMED_BRANCHES = 3;
+
+/** Errors found per branch -> each error once; one that not every branch has says which have it
+ *  (a matrix value is often the cause, and the line alone cannot show which value). */
+function nameBranches(perBranch: { id: string; errors: SpecError[] }[]): SpecError[] {
+  const found = new Map<string, { error: SpecError; ids: string[] }>();
+  for (const { id, errors } of perBranch) {
+    for (const e of dedupeErrors(errors)) {
+      const key = `${e.code}\u0000${e.line}\u0000${e.col}\u0000${e.message}`;
+      const entry = found.get(key) ?? { error: e, ids: [] };
+      entry.ids.push(id);
+      found.set(key, entry);
+    }
+  }
+  return [...found.values()].map(({ error, ids }) => {
+    if (ids.length === perBranch.length) return error;
+    const shown = ids.slice(0, MAX_NAMED_BRANCHES).join(", ");
+    const more = ids.length > MAX_NAMED_BRANCHES ? ` and ${ids.length - MAX_NAMED_BRANCHES} more` : "";
+    return { ...error, message: `${error.message}, in branch${ids.length > 1 ? "es" : ""} ${shown}${more}` };
+  });
 }
 
 /** Validates every branch of a step; returns its declared outputs (from the first valid branch),
@@ -39,10 +64,12 @@ export function checkStepBranches(
   fileExists: ((path: string) => boolean) | undefined,
 ): { outputs?: { [name: string]: string }; errors: SpecError[] } {
   const base: DataPath = ["steps", info.id, "with"];
-  const errors: SpecError[] = [];
+  const perBranch: { id: string; errors: SpecError[] }[] = [];
   let outputs: { [name: string]: string } | undefined;
   let allValid = true;
   for (const b of branches) {
+    const errors: SpecError[] = [];
+    perBranch.push({ id: b.id ?? info.id, errors });
     const schemaErrors = validateWith(kind.schema, b.with, spec, base);
     errors.push(...schemaErrors);
     if (schemaErrors.length) {
@@ -66,7 +93,7 @@ export function checkStepBranches(
       });
     }
   }
-  return { outputs: allValid ? outputs : undefined, errors: dedupeErrors(errors) };
+  return { outputs: allValid ? outputs : undefined, errors: nameBranches(perBranch) };
 }
 
 /** E_UNKNOWN_OUTPUT and E_KIND_MISMATCH for every `${{ steps.x.outputs.y }}`. Steps whose outputs

@@ -74,6 +74,7 @@ export function compileText(text: string, file: string, opts: CompileOptions = {
     const info = steps.get(id) as StepInfo;
     if (!info.kind) continue;
     const branches = combinations(keys.get(id) ?? [], domain).map((combo) => ({
+      id: branchId(id, combo),
       with: resolveValue(info.raw.with ?? {}, params, combo) as WithObject,
     }));
     const checked = checkStepBranches(spec, info, info.kind, branches, opts.fileExists);
