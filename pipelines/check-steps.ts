@@ -25,13 +25,36 @@ export function escapesRoot(p: string): boolean {
 }
 
 export interface BranchWith {
-  /** The branch's plan id (`train[kl=0.01]`). */
+  /** The branch's plan id (`train[kl=0.01]`), named in errors that only some branches have. */
   id: string;
   /** The branch's `with`, params and matrix substituted, step output expressions verbatim; the
    *  kind's defaults are filled into it here. */
   with: WithObject;
   /** The step whose output a top-level `with` field names, for the kind's semantic check. */
   upstream(field: string): UpstreamStep | undefined;
+}
+
+/** Branches listed in a message before "and N more". */
+const MAX_NAMED_BRANCHES = 3;
+
+/** Errors found per branch -> each error once; one that not every branch has says which have it
+ *  (a matrix value is often the cause, and the line alone cannot show which value). */
+function nameBranches(perBranch: { id: string; errors: SpecError[] }[]): SpecError[] {
+  const found = new Map<string, { error: SpecError; ids: string[] }>();
+  for (const { id, errors } of perBranch) {
+    for (const e of dedupeErrors(errors)) {
+      const key = `${e.code}\u0000${e.line}\u0000${e.col}\u0000${e.message}`;
+      const entry = found.get(key) ?? { error: e, ids: [] };
+      entry.ids.push(id);
+      found.set(key, entry);
+    }
+  }
+  return [...found.values()].map(({ error, ids }) => {
+    if (ids.length === perBranch.length) return error;
+    const shown = ids.slice(0, MAX_NAMED_BRANCHES).join(", ");
+    const more = ids.length > MAX_NAMED_BRANCHES ? ` and ${ids.length - MAX_NAMED_BRANCHES} more` : "";
+    return { ...error, message: `${error.message}, in branch${ids.length > 1 ? "es" : ""} ${shown}${more}` };
+  });
 }
 
 /** Validates every branch of a step; returns its declared outputs (from the first valid branch),
@@ -44,10 +67,12 @@ export function checkStepBranches(
   fileExists: ((path: string) => boolean) | undefined,
 ): { outputs?: { [name: string]: string }; errors: SpecError[] } {
   const base: DataPath = ["steps", info.id, "with"];
-  const errors: SpecError[] = [];
+  const perBranch: { id: string; errors: SpecError[] }[] = [];
   let outputs: { [name: string]: string } | undefined;
   let allValid = true;
   for (const b of branches) {
+    const errors: SpecError[] = [];
+    perBranch.push({ id: b.id, errors });
     const schemaErrors = validateWith(kind.schema, b.with, spec, base);
     errors.push(...schemaErrors);
     if (schemaErrors.length) {
@@ -55,9 +80,8 @@ export function checkStepBranches(
       continue;
     }
     outputs ??= kind.outputs(b.with);
-    const branchNote = branches.length > 1 ? ` (in branch ${b.id})` : "";
     for (const p of kind.check?.(b.with, { upstream: b.upstream }) ?? []) {
-      errors.push(specError("E_WITH_RULE", `step '${info.id}': ${p.message}${branchNote}`, spec.file, valuePos(spec, [...base, ...p.at]), p.hint));
+      errors.push(specError("E_WITH_RULE", `step '${info.id}': ${p.message}`, spec.file, valuePos(spec, [...base, ...p.at]), p.hint));
     }
     for (const use of kind.outputPaths?.(b.with) ?? []) {
       if (escapesRoot(use.path)) {
@@ -75,7 +99,7 @@ export function checkStepBranches(
       });
     }
   }
-  return { outputs: allValid ? outputs : undefined, errors: dedupeErrors(errors) };
+  return { outputs: allValid ? outputs : undefined, errors: nameBranches(perBranch) };
 }
 
 /** E_UNKNOWN_OUTPUT and E_KIND_MISMATCH for every `${{ steps.x.outputs.y }}`. Steps whose outputs

@@ -7,6 +7,7 @@ import { analyzeSteps } from "./analyze.ts";
 import type { StepInfo } from "./analyze.ts";
 import { canonicalJson } from "../contract/canonical-json.ts";
 import { checkRefs, checkStepBranches } from "./check-steps.ts";
+import { checkDurations } from "./durations.ts";
 import { dedupeErrors, sortErrors, specError } from "./errors.ts";
 import type { SpecError } from "./errors.ts";
 import { findCycles, topoOrder } from "./graph.ts";
@@ -58,6 +59,7 @@ export function compileText(text: string, file: string, opts: CompileOptions): C
   const { steps, errors: nameErrors } = analyzeSteps(spec, raw, kinds);
   const { domain, errors: domainErrors } = matrixDomain(spec, raw);
   errors.push(...paramErrors, ...nameErrors, ...domainErrors);
+  errors.push(...checkDurations(spec, raw));
 
   const ids = Object.keys(raw.steps);
   const deps = new Map(ids.map((id) => [id, [...(steps.get(id)?.deps.keys() ?? [])]]));

@@ -2,6 +2,8 @@
 // all problems of a spec at once, each with file:line:col and, where possible, what to do next.
 
 export type ErrorCode =
+  | "E_ENCODING"
+  | "E_NESTING"
   | "E_YAML_SYNTAX"
   | "E_DUPLICATE_KEY"
   | "E_REQUIRED"
@@ -66,7 +68,13 @@ export function specError(
 export function formatError(e: SpecError): string {
   const where = e.line === undefined ? e.file : e.col === undefined ? `${e.file}:${e.line}` : `${e.file}:${e.line}:${e.col}`;
   const hint = e.hint ? ` (${e.hint})` : "";
-  return `${where}: error ${e.code}: ${e.message}${hint}`;
+  return printable(`${where}: error ${e.code}: ${e.message}${hint}`);
+}
+
+/** Messages quote names from the spec: control characters in them (a newline, an ANSI escape)
+ *  are shown as escapes, so one error stays one line and cannot restyle the terminal. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Errors in file order (line, col), stable for the same position; position-less errors first. */

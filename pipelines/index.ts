@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { StepKindInfo } from "../contract/step-kind.ts";
 import { compileText } from "./compile.ts";
 import type { CompileResult } from "./compile.ts";
+import { decodeSpec } from "./decode.ts";
 import { specError } from "./errors.ts";
 import { loadSpec } from "./load.ts";
 
@@ -25,13 +26,16 @@ export interface LoadOptions {
 export function loadAndCompile(path: string, opts: LoadOptions): CompileResult {
   const cwd = opts.cwd ?? process.cwd();
   const full = isAbsolute(path) ? path : resolve(cwd, path);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(full, "utf8");
+    bytes = readFileSync(full);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === "EISDIR" ? "is a directory" : "does not exist or cannot be read";
     return { ok: false, errors: [specError("E_FILE_NOT_FOUND", `spec file '${path}' ${why}`, path, undefined, "check the path (relative to the current directory)")] };
   }
+  // Bytes, not readFileSync(..., "utf8"), which would turn bad bytes into U+FFFD silently.
+  const { text, errors } = decodeSpec(bytes, path);
+  if (text === undefined) return { ok: false, errors };
   return compileText(text, path, {
     set: opts.set,
     kinds: opts.kinds,

@@ -132,6 +132,7 @@ export function describe(v: unknown): string {
   if (v === null || v === undefined) return "nothing";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v); // JSON.stringify says null
   const s = JSON.stringify(v);
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }

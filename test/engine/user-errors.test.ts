@@ -59,7 +59,7 @@ const CASES: Case[] = [
   {
     name: "broken YAML (with line and column)",
     args: ["run", "test/engine/specs/broken.yaml"],
-    stderr: [/broken\.yaml:7:3: error E_YAML_SYNTAX/, /nothing was run/],
+    stderr: [/broken\.yaml:6:11: error E_YAML_SYNTAX: unclosed .{./, /nothing was run/],
   },
   { name: "an unknown option (shows the usage)", args: ["run", DIAMOND, "--bogus"], stderr: [/^error: unknown option '--bogus'$/m, /usage: mmada run <spec\.yaml>/] },
   { name: "an unknown command (suggests one)", args: ["stats"], stderr: [/unknown command 'stats' \(did you mean 'status'\?\)/] },

@@ -1,7 +1,7 @@
 // Matrix expansion: branch ids, which steps expand, propagation downstream, gather lists.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { planOf, stepOf, compile, load } from "./helpers.ts";
+import { errorsOf, planOf, stepOf, compile, load } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const $ = (expr: string) => `"\${{ ${expr} }}"`;
@@ -117,4 +117,28 @@ test("sweep.yaml: make shared, score over seed x scale, report gathers", () => {
   ]);
   assert.equal(stepOf(p, "report").needs.length, 4);
   assert.match(String(stepOf(p, "score[scale=3,seed=2]").with["run"]), /\* 3 \+ 2/);
+});
+
+test("an error only some branches have names them; one every branch has names none", () => {
+  const spec = (lrs: string, extra = "") => `
+name: branches
+matrix: { lr: [${lrs}], seed: [1, 2] }
+steps:
+  data:
+    uses: make-data
+    with: { size: 4 }
+  train:
+    uses: train-test
+    with: { data: ${$("steps.data.outputs.data")}, lr: ${$("matrix.lr")}, steps: ${$("matrix.seed")}${extra} }
+`;
+  const messages = (text: string) => errorsOf(compile(text, "b.yaml", { kinds: testKinds })).map((e) => `${e.code} ${e.line}:${e.col} ${e.message}`);
+  // lr=0 breaks exclusiveMinimum in two of six branches (seed does not matter).
+  assert.deepEqual(messages(spec("0.1, 0, 0.01")), [
+    "E_RANGE 10:57 steps.train.with.lr must be > 0, in branches train[lr=0,seed=1], train[lr=0,seed=2]",
+  ]);
+  // Every branch has the same unknown field: no branch is named.
+  assert.deepEqual(messages(spec("0.1, 0.2", ", bogus: 1")), ["E_UNKNOWN_FIELD 10:106 unknown field 'bogus' in steps.train.with"]);
+  // Many branches: the first three, then a count.
+  const [many] = messages(spec("0, -1, -2, 1"));
+  assert.match(many ?? "", /in branches train\[lr=0,seed=1\], train\[lr=0,seed=2\], train\[lr=-1,seed=1\] and 3 more$/);
 });

@@ -55,6 +55,14 @@ test("every registered kind has a current editor schema file and an editor rule 
   }
 });
 
+test("editors: withByKind lists exactly the registered kinds for `uses`; the compiler checks them itself", () => {
+  const rules = (schema.definitions["withByKind"]?.["allOf"] ?? []) as Json[];
+  const kinds = rules.map((r) => ((r["properties"] as Json | undefined)?.["uses"] as Json | undefined)?.["enum"]).find(Array.isArray);
+  assert.deepEqual(kinds, Object.keys(stepKinds()));
+  const uses = ((schema.definitions["step"]?.["properties"] as Json)["uses"] ?? {}) as Json;
+  assert.equal(uses["pattern"], undefined, "a pattern would turn `uses: prepare_data` into E_PATTERN, without a did-you-mean");
+});
+
 test("command kind: outputs from with.outputs (file unless given), inputs accept any", () => {
   const cmd = stepKinds()["command"];
   assert.ok(cmd);
