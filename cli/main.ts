@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   compare: { summary: "runs side by side: differing params, stage benchmarks with intervals, curves", load: async () => (await import("./commands/compare.ts")).compareCommand },
   lineage: { summary: "what produced a run's or an artifact's data, and what used it", load: async () => (await import("./commands/inspect.ts")).lineageCommand },
   report: { summary: "write a run's HTML report (curves, benchmarks, samples)", load: async () => (await import("./commands/report.ts")).reportCommand },
+  ui: { summary: "the web UI over the run database (runs, a run, compare, lineage)", load: async () => (await import("./commands/ui.ts")).uiCommand },
   sample: { summary: "generate text or a digit image from a run's checkpoint", load: async () => (await import("./commands/sample.ts")).sampleCommand },
   server: { summary: "start/stop/status of the embedded Temporal dev server", load: async () => (await import("./commands/server.ts")).serverCommand },
   worker: { summary: "run a worker for step queues (and the run database)", load: async () => (await import("./commands/server.ts")).workerCommand },
