@@ -22,7 +22,9 @@ export function runStageTableHtml(t: RunStageTable): Html {
   return html`<table class="stages" id="stage-table"><thead><tr><th>benchmark</th>${t.stages.map(
     (s) => html`<th data-stage="${s.stepId}">${s.stepId} ${s.state === "succeeded" || s.state === "cached" ? "" : stateBadge(s.state)}</th>`,
   )}</tr></thead><tbody>
-${t.rows.map((r) => html`<tr data-benchmark="${r.key}"><th>${r.key}</th>${r.cells.map((c) => cell(r.key, c))}</tr>\n`)}</tbody></table>${LEGEND}`;
+${t.rows.map((r) => html`<tr data-benchmark="${r.key}"><th>${r.key}</th>${r.cells.map((c) => cell(r.key, c))}</tr>\n`)}</tbody></table>${
+    t.rows.length ? LEGEND : html`<p class="muted">No results yet.</p>`
+  }`;
 }
 
 export function comparedStageTableHtml(ctx: PageContext, t: ComparedStageTable): Html {

@@ -17,7 +17,8 @@ export interface ComparePageData {
   steps: Array<{ stepId: string; curves: Array<{ key: string; runs: Array<{ runId: string } & Omit<SeriesData, "key">> }> }>;
 }
 
-export function compareCurveData(runIds: string[], seriesByRun: MetricSeries[][]): ComparePageData {
+/** `stepOrder`: step ids in display (plan) order; steps not in it go last. */
+export function compareCurveData(runIds: string[], seriesByRun: MetricSeries[][], stepOrder: string[]): ComparePageData {
   const steps: ComparePageData["steps"] = [];
   seriesByRun.forEach((series, i) => {
     for (const s of series) {
@@ -30,6 +31,8 @@ export function compareCurveData(runIds: string[], seriesByRun: MetricSeries[][]
     }
   });
   for (const step of steps) step.curves.sort((a, b) => byCurveKey(a.key, b.key));
+  const rank = (id: string) => (stepOrder.includes(id) ? stepOrder.indexOf(id) : stepOrder.length);
+  steps.sort((a, b) => rank(a.stepId) - rank(b.stepId));
   return { runIds, steps };
 }
 

@@ -43,7 +43,7 @@ export function pageRoutes(app: Hono, db: RunDb, root: string): void {
     const all = c.req.query("all") === "1";
     const cmp = compareResults(db, root, ids, { all });
     if (!cmp) return notFound(`Unknown runs: ${ids.join(", ")}.`);
-    return send(comparePage(ctx, cmp, all, compareCurveData(ids, ids.map((id) => metricSeries(db, id)))));
+    return send(comparePage(ctx, cmp, all, compareCurveData(ids, ids.map((id) => metricSeries(db, id)), cmp.steps.map((s) => s.stepId))));
   });
 
   // the navigation's search box: /lineage?target=x -> /lineage/x
