@@ -4,7 +4,8 @@ import { fmtAccuracy, fmtInterval, fmtNumber } from "../../results/format.ts";
 import { isAccuracy, type BenchmarkValue, type ComparedStageTable, type RunStageTable } from "../../results/stage-table.ts";
 import { html, type Html } from "../html.ts";
 import type { PageContext } from "../pages/page-context.ts";
-import { pageLink, runPath, stateBadge } from "./badges.ts";
+import { stateBadge } from "./badges.ts";
+import { pageLink, runPath } from "./links.ts";
 
 function cell(key: string, v: BenchmarkValue | null): Html {
   if (v === null) return html`<td class="num empty">-</td>`;

@@ -5,7 +5,8 @@ import { workspaceEntry } from "../../results/workspace-file.ts";
 import type { ExecutionDetail, LiveStep } from "../../runs/index.ts";
 import { html, type Html } from "../html.ts";
 import type { PageContext } from "../pages/page-context.ts";
-import { lineagePath, pageLink, runPath, stateBadge } from "./badges.ts";
+import { stateBadge } from "./badges.ts";
+import { lineagePath, pageLink, runPath } from "./links.ts";
 import { percentOf } from "./dag.ts";
 
 const ms = (a: string | null, b: string | null) => (a && b ? Date.parse(b) - Date.parse(a) : undefined);

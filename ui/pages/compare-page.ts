@@ -3,7 +3,8 @@
 import type { ComparedResults } from "../../results/compare-results.ts";
 import { fmtDuration, fmtNumber } from "../../results/format.ts";
 import type { MetricSeries, RunTableRow } from "../../runs/index.ts";
-import { pageLink, runPath, stateBadge } from "../components/badges.ts";
+import { stateBadge } from "../components/badges.ts";
+import { pageLink, runPath } from "../components/links.ts";
 import { chartsArea } from "../components/curves.ts";
 import { comparedStageTableHtml } from "../components/stage-table.ts";
 import { byCurveKey, toSeriesData, type SeriesData } from "../data/curve-data.ts";

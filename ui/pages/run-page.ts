@@ -2,9 +2,10 @@
 // live step states, the stage table, training curves, the steps, sample answers and digit grids, and
 // the params. The same page is the exported report (page-context.ts says what differs).
 import { fmtDuration, fmtTimestamp } from "../../results/format.ts";
-import { chartsArea, curveSummaryTable, DEFAULT_SMOOTHING } from "../components/curves.ts";
+import { chartsArea, curveSummaryTable } from "../components/curves.ts";
 import { dagSvg } from "../components/dag.ts";
-import { lineagePath, pageLink, stateBadge } from "../components/badges.ts";
+import { stateBadge } from "../components/badges.ts";
+import { lineagePath, pageLink, runPath } from "../components/links.ts";
 import { paramsTable } from "../components/params-table.ts";
 import { samplesSection } from "../components/samples.ts";
 import { runStageTableHtml } from "../components/stage-table.ts";
@@ -18,7 +19,6 @@ import type { PageContext } from "./page-context.ts";
 export interface RunPageData {
   runId: string;
   curves: RunView["curves"];
-  smoothing: number;
   /** Only on a live page of a running run. */
   live: { url: string; curvesUrl: string; status: string; metricPoints: number } | null;
 }
@@ -37,7 +37,7 @@ function header(ctx: PageContext, v: RunView): Html {
   return html`<header class="run-header">
 <h1><span class="muted">${pipeline.name} /</span> <span id="run-id">${run.id}</span> <span id="run-status" class="badge state-${run.status}">${run.status}</span></h1>
 <p class="facts">started <b>${fmtTimestamp(run.startedAt)}</b> UTC · ${duration === null ? "running" : html`took <b>${fmtDuration(duration)}</b>`}
-${run.resumedFrom ? html` · resumed from ${pageLink(ctx, `/runs/${encodeURIComponent(run.resumedFrom)}`, run.resumedFrom)}` : ""}
+${run.resumedFrom ? html` · resumed from ${pageLink(ctx, runPath(run.resumedFrom), run.resumedFrom)}` : ""}
 ${run.gitCommit ? html` · commit <code>${run.gitCommit.slice(0, 10)}</code>` : ""} · workflow <code>${run.workflowId}</code></p>
 ${links.length ? html`<p class="links">${links.map((l, i) => html`${i ? " · " : ""}${l}`)}</p>` : ""}
 ${run.error ? html`<p class="run-error">${stateBadge("failed")} ${run.error}</p>` : ""}
@@ -49,7 +49,6 @@ export function runPage(ctx: PageContext, v: RunView): Html {
   const data: RunPageData = {
     runId: run.id,
     curves: v.curves,
-    smoothing: DEFAULT_SMOOTHING,
     live:
       ctx.mode === "live" && run.status === "running"
         ? { url: liveApiPath(run.id), curvesUrl: curvesApiPath(run.id), status: run.status, metricPoints: v.live.metricPoints }
