@@ -2,6 +2,7 @@
 // Writers are the workflow's activities (record*), readers the engine (find*, lastExecutionOfStep) and
 // the CLI (getRun, listRuns, compareRuns, lineage). Every function takes the RunDb from openRunDb.
 export { BUSY_TIMEOUT_MS, closeRunDb, MIGRATIONS_FOLDER, openRunDb, type OpenRunDbOptions, type RunDb } from "./db.ts";
+export { openRunDbReadOnly } from "./db-readonly.ts";
 export {
   executionIdOf,
   flattenParams,
@@ -43,6 +44,8 @@ export {
   type RunDetail,
   type RunSummary,
 } from "./query-runs.ts";
+export { liveRun, type LiveRun, type LiveStep, type StepProgress } from "./query-live.ts";
+export { listRunTable, pipelineNames, RUN_TABLE_LIMIT, type RunTableFilter, type RunTableRow } from "./query-run-table.ts";
 export {
   compareRuns,
   type MetricComparison,

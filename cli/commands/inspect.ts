@@ -1,9 +1,12 @@
-// Read-only commands over the run database: runs, status, compare, lineage.
-import { compareRuns, getRun, lineage, listRuns, unknownRunIds, type StoredArtifact } from "../../runs/index.ts";
+// Read-only commands over the run database: runs, status, lineage (compare lives in compare.ts).
+import { summarizeCurves } from "../../results/curve-summary.ts";
+import { evalStages, runStageTable } from "../../results/stage-table.ts";
+import { getRun, lineage, listRuns, metricSeries, type StoredArtifact } from "../../runs/index.ts";
 import { parse, requirePositional } from "../args.ts";
 import { withDb } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { duration, fmtNumber, table } from "../render.ts";
+import { benchmarkText } from "./compare.ts";
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 const json = (v: unknown) => print(JSON.stringify(v, null, 2));
@@ -37,50 +40,46 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const usage = "<run-id> [--json]";
   const { values, positionals } = parse("status", argv, { json: { type: "boolean" } }, usage);
   requirePositional(positionals, 1, "status", usage);
-  const detail = withDb((db) => getRun(db, positionals[0]!));
-  if (!detail) throw new CliError(`unknown run '${positionals[0]}'; \`mmada runs\` lists the runs`);
-  if (values.json) return json(detail), 0;
+  const found = withDb((db, ws) => {
+    const detail = getRun(db, positionals[0]!);
+    return detail && { detail, stages: runStageTable(evalStages(ws.root, detail)), curves: summarizeCurves(metricSeries(db, detail.run.id)) };
+  });
+  if (!found) throw new CliError(`unknown run '${positionals[0]}'; \`mmada runs\` lists the runs`);
+  const { detail, stages, curves } = found;
+  if (values.json) return json({ ...detail, stages, curves }), 0;
   const r = detail.run;
   print(`run ${r.id} (${detail.pipeline.name}) ${r.status}${r.resumedFrom ? `, resumed from ${r.resumedFrom}` : ""}`);
   print(`started ${r.startedAt}${r.finishedAt ? `, took ${duration(ms(r.startedAt, r.finishedAt))}` : ""}${r.error ? `\nerror: ${r.error}` : ""}`);
   print(
     table(
-      ["step", "kind", "state", "attempt", "time", "outputs", "metrics"],
-      detail.executions.map(({ execution: e, outputs, metrics }) => [
+      ["step", "kind", "state", "attempt", "time", "outputs"],
+      detail.executions.map(({ execution: e, outputs }) => [
         e.stepId,
         e.kind,
         e.state + (e.cachedFrom ? ` (from ${e.cachedFrom.split("/")[0]})` : ""),
         e.attempt,
         duration(ms(e.startedAt, e.finishedAt)),
         Object.keys(outputs).join(",") || undefined,
-        metrics.slice(0, 4).map((m) => `${m.key}=${fmtNumber(m.value)}`).join(" ") || undefined,
       ]),
     ),
   );
+  // Every number in full, one per line: a table as wide as the terminal would cut them off.
+  if (stages.rows.length) {
+    print("\nstages (accuracy [95% Wilson interval] n=items asked):");
+    print(table(["benchmark", ...stages.stages.map((s) => s.stepId)], stages.rows.map((row) => [row.key, ...row.cells.map((c) => benchmarkText(row.key, c))])));
+  }
+  if (curves.length) {
+    print("\ncurves:");
+    print(table(["step", "curve", "points", "min", "max", "last"], curves.map((c) => [c.stepId, c.key, c.points, fmtNumber(c.min), fmtNumber(c.max), fmtNumber(c.last)])));
+  }
+  const shown = new Set([...stages.stages.flatMap((s) => stages.rows.map((row) => `${s.stepId}\0${row.key}`)), ...curves.map((c) => `${c.stepId}\0${c.key}`)]);
+  const finals = detail.executions.flatMap((e) => e.metrics).filter((m) => !shown.has(`${m.stepId}\0${m.key}`));
+  if (finals.length) {
+    print("\nfinal metrics:");
+    print(table(["step", "metric", "value"], finals.map((m) => [m.stepId, m.key, fmtNumber(m.value)])));
+  }
   const failed = detail.executions.filter((e) => e.execution.state === "failed");
   for (const f of failed) print(`${f.execution.stepId}: ${f.execution.error}`);
-  return 0;
-}
-
-export async function compareCommand(argv: string[]): Promise<number> {
-  const usage = "<run-id> <run-id>... [--all] [--json]";
-  const { values, positionals } = parse("compare", argv, { json: { type: "boolean" }, all: { type: "boolean" } }, usage);
-  requirePositional(positionals, 2, "compare", usage);
-  const cmp = withDb((db) => {
-    const unknown = unknownRunIds(db, positionals);
-    if (unknown.length) throw new CliError(`unknown run${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `'${u}'`).join(", ")}; \`mmada runs\` lists the runs`);
-    return compareRuns(db, positionals, { all: values.all });
-  });
-  if (!cmp) throw new CliError("nothing to compare");
-  if (values.json) return json(cmp), 0;
-  const ids = cmp.runs.map((r) => r.id);
-  print(table(["", ...ids], [["status", ...cmp.runs.map((r) => r.status)], ["time", ...cmp.runs.map((r) => duration(r.durationMs ?? undefined))]]));
-  print(`\nparams${values.all ? "" : " that differ"}:`);
-  print(cmp.params.length ? table(["param", ...ids], cmp.params.map((p) => [p.key, ...p.values])) : "  (none)");
-  print("\nfinal metrics:");
-  print(cmp.metrics.length ? table(["step", "metric", ...ids], cmp.metrics.map((m) => [m.stepId, m.key, ...m.values.map(fmtNumber)])) : "  (none)");
-  print("\nsteps:");
-  print(table(["step", ...ids], cmp.steps.map((s) => [s.stepId, ...s.states])));
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // `mmada report <run-id>...`: writes each run's HTML report into <workspace>/reports/.
-import { writeRunReport } from "../../report/html-report.ts";
+import { writeRunReport } from "../../ui/export-run.ts";
 import { parse, requirePositional } from "../args.ts";
 import { withDb } from "../context.ts";
 import { CliError } from "../errors.ts";

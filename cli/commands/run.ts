@@ -14,7 +14,7 @@ import { stageInputs } from "../../engine/store/stage-inputs.ts";
 import { openWorkspace } from "../../engine/store/workspace.ts";
 import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
 import { finalStatus, startRun } from "../../engine/temporal/submit.ts";
-import { writeRunReport } from "../../report/html-report.ts";
+import { writeRunReport } from "../../ui/export-run.ts";
 import { getRun, openRuns } from "../../runs/index.ts";
 import { parse, requirePositional, type Options } from "../args.ts";
 import { compileFile, compileStored, declaredParams } from "../compile.ts";

@@ -51,7 +51,7 @@ test("cancel signal during a long step: run cancelled, the step's command killed
   const { client, close } = await connectClient(await endpoint(ws.home));
   const signalledAt = Date.now();
   try {
-    await client.workflow.getHandle(workflowIdOf(RUN)).signal("cancel");
+    await client.workflow.getHandle(workflowIdOf(RUN)).cancel();
   } finally {
     await close();
   }

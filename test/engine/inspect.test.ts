@@ -53,11 +53,12 @@ test("runs: newest first, with status and step counts", async () => {
   assert.equal(rows[1]!.steps.succeeded, 4);
 });
 
-test("status: one run's steps, states, outputs and metrics", async () => {
+test("status: one run's steps, states, outputs, and every metric in full", async () => {
   const text = await ok(["status", RUN_3]);
   assert.match(text, new RegExp(`^run ${RUN_3} \\(diamond\\) succeeded`));
   for (const [step, output] of [["a", "out"], ["b", "result"], ["c", "result"], ["d", "combined"]]) {
-    assert.match(text, new RegExp(`^${step}\\s+command\\s+succeeded\\s+1\\s+\\S+\\s+${output}\\s+duration_s=`, "m"));
+    assert.match(text, new RegExp(`^${step}\\s+command\\s+succeeded\\s+1\\s+\\S+\\s+${output}$`, "m"));
+    assert.match(text, new RegExp(`^${step}\\s+duration_s\\s+\\d`, "m"), "every final metric on a line of its own");
   }
   const cached = await ok(["status", RERUN_3]);
   assert.match(cached, new RegExp(`^a\\s+command\\s+cached \\(from ${RUN_3}\\)`, "m"));

@@ -16,9 +16,10 @@ const MAY_IMPORT: Record<string, string[]> = {
   activities: ["contract", "model"],
   workflows: ["contract"],
   runs: ["contract"],
-  report: ["contract", "runs"],
+  results: ["contract", "runs"],
+  ui: ["contract", "runs", "results"],
   engine: ["contract", "pipelines", "workflows", "activities", "runs", "model"],
-  cli: ["contract", "engine", "pipelines", "workflows", "activities", "runs", "model", "report"],
+  cli: ["contract", "engine", "pipelines", "workflows", "activities", "runs", "model", "results", "ui"],
 };
 /** Folders whose code runs in the workflow sandbox or must stay pure: no Node built-ins. */
 const NO_NODE = ["contract", "workflows"];

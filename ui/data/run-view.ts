@@ -1,0 +1,54 @@
+// Everything the run page shows, read in one place from the run database and the workspace; the
+// live page and the exported report render the same RunView.
+import { readEvalReport, readDigitGrid, type DigitGrid, type EvalReport } from "../../results/eval-outputs.ts";
+import { summarizeCurves, type CurveSummary } from "../../results/curve-summary.ts";
+import { EVALUATE_KIND, evalStages, runStageTable, type RunStageTable } from "../../results/stage-table.ts";
+import { getRun, liveRun, metricSeries, type LiveRun, type RunDb, type RunDetail } from "../../runs/index.ts";
+import { stepCurves, type StepCurves } from "./curve-data.ts";
+import { layoutDag, planSteps, type DagLayout } from "./dag-layout.ts";
+import { temporalWorkflowUrl } from "./temporal-link.ts";
+
+export interface EvalOutputs {
+  stepId: string;
+  report?: EvalReport;
+  grid?: DigitGrid;
+}
+
+export interface RunView {
+  detail: RunDetail;
+  live: LiveRun;
+  dag: DagLayout;
+  stages: RunStageTable;
+  curves: StepCurves[];
+  curveSummaries: CurveSummary[];
+  evals: EvalOutputs[];
+  temporalUrl?: string;
+}
+
+export function runView(db: RunDb, root: string, runId: string): RunView | undefined {
+  const detail = getRun(db, runId);
+  const live = liveRun(db, runId);
+  if (detail === undefined || live === undefined) return undefined;
+  const series = metricSeries(db, runId);
+  const view: RunView = {
+    detail,
+    live,
+    dag: layoutDag(planSteps(detail.run.planJson)),
+    stages: runStageTable(evalStages(root, detail)),
+    curves: stepCurves(series),
+    curveSummaries: summarizeCurves(series),
+    evals: detail.executions
+      .filter((e) => e.execution.kind === EVALUATE_KIND && e.execution.state !== "pending")
+      .map((e) => {
+        const out: EvalOutputs = { stepId: e.execution.stepId };
+        const report = readEvalReport(root, e);
+        const grid = readDigitGrid(root, e);
+        if (report) out.report = report;
+        if (grid) out.grid = grid;
+        return out;
+      }),
+  };
+  const url = temporalWorkflowUrl(root, detail.run.workflowId);
+  if (url) view.temporalUrl = url;
+  return view;
+}
