@@ -3,6 +3,8 @@
 // (MMADA.md §3: AdamW, weight decay 0.01). Moments live in tf.Variables so a step allocates
 // nothing that outlives it; getState/setState move them in and out of checkpoints bit-exactly.
 import * as tf from "@tensorflow/tfjs-core";
+import { clipByGlobalNorm, clipScale } from "./clip.ts";
+import { chooseKernels, type Kernels, nativeAddon } from "./native/index.ts";
 import type { Params } from "./types.ts";
 
 export const DEFAULT_BETA1 = 0.9;
@@ -21,6 +23,8 @@ export interface AdamWOptions {
   eps?: number;
   weightDecay?: number;
   decay?: DecayFilter;
+  /** The update's kernels: the add-on's fused loop, or tfjs ops (default: as MMADA_KERNELS says). */
+  kernels?: Kernels;
 }
 
 /** Plain-JSON part of the optimizer state (goes into a checkpoint header). */
@@ -43,6 +47,9 @@ export interface OptimizerState {
 /** What the train loop needs from an optimizer. */
 export interface Optimizer {
   step(grads: Record<string, tf.Tensor>, lr: number): void;
+  /** Optional fused form of clipByGlobalNorm + step: returns the norm before clipping and applies
+   *  nothing when it is not finite. The caller keeps ownership of `grads`. */
+  clipAndStep?(grads: Record<string, tf.Tensor>, maxNorm: number, lr: number): number;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
 }
@@ -57,12 +64,14 @@ export class AdamW implements Optimizer {
   private readonly decayed: Set<string>;
   private readonly m: Record<string, tf.Variable> = {};
   private readonly v: Record<string, tf.Variable> = {};
+  private readonly kernels: Kernels | undefined;
 
   constructor(params: Params, opts: AdamWOptions = {}) {
     this.beta1 = opts.beta1 ?? DEFAULT_BETA1;
     this.beta2 = opts.beta2 ?? DEFAULT_BETA2;
     this.eps = opts.eps ?? DEFAULT_EPS;
     this.weightDecay = opts.weightDecay ?? DEFAULT_WEIGHT_DECAY;
+    this.kernels = opts.kernels;
     checkHyper(this.beta1, this.beta2, this.eps, this.weightDecay);
     this.params = params;
     const decay = opts.decay ?? decayMatricesOnly;
@@ -83,12 +92,10 @@ export class AdamW implements Optimizer {
   /** One update. Parameters without a gradient (unused in this loss) are left untouched,
    *  like PyTorch's `grad is None`. The caller keeps ownership of `grads`. */
   step(grads: Record<string, tf.Tensor>, lr: number): void {
-    if (!Number.isFinite(lr) || lr < 0) throw new Error(`AdamW.step: learning rate must be a finite number >= 0, got ${lr}`);
-    for (const name of Object.keys(grads)) {
-      if (!(name in this.m)) {
-        throw new Error(`AdamW.step: gradient for "${name}" but no trainable parameter of that name; ` +
-          `pass the same Params object to the optimizer and the loss`);
-      }
+    this.checkStep(grads, lr);
+    if (this.native()) {
+      this.stepNative(grads, Object.values(grads).map((g) => g.dataSync() as Float32Array), lr, 1);
+      return;
     }
     this.t += 1;
     // Bias corrections in float64 on the host, then applied as float32 scalars.
@@ -109,6 +116,62 @@ export class AdamW implements Optimizer {
         const denom = tf.add(tf.div(tf.sqrt(vNew), Math.sqrt(bc2)), this.eps);
         p.assign(tf.sub(decayed, tf.mul(tf.div(mNew, denom), stepSize)));
       }
+    });
+  }
+
+  /**
+   * clipByGlobalNorm + step in one pass: on the native kernels each gradient is read once, and the
+   * norm, the clip scale and the update are computed in the add-on (the plain path's ~12 tfjs ops
+   * per tensor cost more than the whole update at this model size).
+   */
+  clipAndStep(grads: Record<string, tf.Tensor>, maxNorm: number, lr: number): number {
+    this.checkStep(grads, lr);
+    if (!this.native()) {
+      const clipped = clipByGlobalNorm(grads, maxNorm);
+      if (Number.isFinite(clipped.norm)) this.step(clipped.grads, lr);
+      tf.dispose(Object.values(clipped.grads));
+      return clipped.norm;
+    }
+    const data = Object.values(grads).map((g) => g.dataSync() as Float32Array);
+    const norm = Math.sqrt(nativeAddon().sumSquares(data));
+    if (Number.isFinite(norm)) this.stepNative(grads, data, lr, clipScale(norm, maxNorm));
+    return norm;
+  }
+
+  private native(): boolean {
+    return chooseKernels(this.kernels, false) === "native";
+  }
+
+  private checkStep(grads: Record<string, tf.Tensor>, lr: number): void {
+    if (!Number.isFinite(lr) || lr < 0) throw new Error(`AdamW.step: learning rate must be a finite number >= 0, got ${lr}`);
+    for (const name of Object.keys(grads)) {
+      if (!(name in this.m)) {
+        throw new Error(`AdamW.step: gradient for "${name}" but no trainable parameter of that name; ` +
+          `pass the same Params object to the optimizer and the loss`);
+      }
+    }
+  }
+
+  /** The update in the add-on on copies of the parameters and moments, which then replace them. */
+  private stepNative(grads: Record<string, tf.Tensor>, gradData: Float32Array[], lr: number, gradScale: number): void {
+    this.t += 1;
+    const names = Object.keys(grads);
+    // Copies: a backend may hand out its own storage from dataSync (tfjs-node does), shared with clones.
+    const copy = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
+    const p = names.map((n) => copy(this.params[n]!));
+    const m = names.map((n) => copy(this.m[n]!));
+    const v = names.map((n) => copy(this.v[n]!));
+    const decayed = Uint8Array.from(names, (n) => (this.decayed.has(n) && this.weightDecay > 0 ? 1 : 0));
+    const hyper = Float64Array.from([lr, this.beta1, this.beta2, this.eps, this.weightDecay,
+      1 - Math.pow(this.beta1, this.t), 1 - Math.pow(this.beta2, this.t), gradScale]);
+    nativeAddon().adamw(p, gradData, m, v, decayed, hyper);
+    tf.tidy(() => {
+      names.forEach((n, i) => {
+        const shape = this.params[n]!.shape;
+        this.params[n]!.assign(tf.tensor(p[i]!, shape, "float32"));
+        this.m[n]!.assign(tf.tensor(m[i]!, shape, "float32"));
+        this.v[n]!.assign(tf.tensor(v[i]!, shape, "float32"));
+      });
     });
   }
 
