@@ -65,6 +65,9 @@ export class AdamW implements Optimizer {
   private readonly m: Record<string, tf.Variable> = {};
   private readonly v: Record<string, tf.Variable> = {};
   private readonly kernels: Kernels | undefined;
+  /** While the native update runs, the moments live here (the variables are refreshed on demand:
+   *  getState, setState, a tfjs-path step, dispose), so a step moves no moment through tensors. */
+  private readonly hostMoments = new Map<string, { m: Float32Array; v: Float32Array }>();
 
   constructor(params: Params, opts: AdamWOptions = {}) {
     this.beta1 = opts.beta1 ?? DEFAULT_BETA1;
@@ -97,6 +100,7 @@ export class AdamW implements Optimizer {
       this.stepNative(grads, Object.values(grads).map((g) => g.dataSync() as Float32Array), lr, 1);
       return;
     }
+    this.syncMoments();
     this.t += 1;
     // Bias corrections in float64 on the host, then applied as float32 scalars.
     const bc1 = 1 - Math.pow(this.beta1, this.t);
@@ -152,31 +156,46 @@ export class AdamW implements Optimizer {
     }
   }
 
-  /** The update in the add-on on copies of the parameters and moments, which then replace them. */
+  /** The update in the add-on: on copies of the parameters, which then replace them, and on the host moments. */
   private stepNative(grads: Record<string, tf.Tensor>, gradData: Float32Array[], lr: number, gradScale: number): void {
     this.t += 1;
     const names = Object.keys(grads);
     // Copies: a backend may hand out its own storage from dataSync (tfjs-node does), shared with clones.
     const copy = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
     const p = names.map((n) => copy(this.params[n]!));
-    const m = names.map((n) => copy(this.m[n]!));
-    const v = names.map((n) => copy(this.v[n]!));
+    const moments = names.map((n) => {
+      let h = this.hostMoments.get(n);
+      if (!h) this.hostMoments.set(n, (h = { m: copy(this.m[n]!), v: copy(this.v[n]!) }));
+      return h;
+    });
+    const m = moments.map((h) => h.m);
+    const v = moments.map((h) => h.v);
     const decayed = Uint8Array.from(names, (n) => (this.decayed.has(n) && this.weightDecay > 0 ? 1 : 0));
     const hyper = Float64Array.from([lr, this.beta1, this.beta2, this.eps, this.weightDecay,
       1 - Math.pow(this.beta1, this.t), 1 - Math.pow(this.beta2, this.t), gradScale]);
     nativeAddon().adamw(p, gradData, m, v, decayed, hyper);
     tf.tidy(() => {
       names.forEach((n, i) => {
-        const shape = this.params[n]!.shape;
-        this.params[n]!.assign(tf.tensor(p[i]!, shape, "float32"));
-        this.m[n]!.assign(tf.tensor(m[i]!, shape, "float32"));
-        this.v[n]!.assign(tf.tensor(v[i]!, shape, "float32"));
+        this.params[n]!.assign(tf.tensor(p[i]!, this.params[n]!.shape, "float32"));
       });
     });
   }
 
+  /** Writes the host moments back into the moment variables (copies: the host ones keep changing). */
+  private syncMoments(): void {
+    if (this.hostMoments.size === 0) return;
+    tf.tidy(() => {
+      for (const [n, h] of this.hostMoments) {
+        this.m[n]!.assign(tf.tensor(h.m.slice(), this.m[n]!.shape, "float32"));
+        this.v[n]!.assign(tf.tensor(h.v.slice(), this.v[n]!.shape, "float32"));
+      }
+    });
+    this.hostMoments.clear();
+  }
+
   /** Copies of the moments (the caller owns and disposes the returned tensors). */
   getState(): OptimizerState {
+    this.syncMoments();
     const slots: Record<string, tf.Tensor> = {};
     for (const name of Object.keys(this.m)) {
       slots[`m/${name}`] = tf.clone(this.m[name]!);
@@ -212,6 +231,7 @@ export class AdamW implements Optimizer {
       throw new Error(`AdamW.setState: optimizer state does not match the model (${problems.slice(0, 5).join("; ")}); ` +
         `resume with the same model config the checkpoint was written with`);
     }
+    this.hostMoments.clear();
     for (const name of Object.keys(this.m)) {
       this.m[name]!.assign(state.slots[`m/${name}`]!);
       this.v[name]!.assign(state.slots[`v/${name}`]!);
@@ -220,6 +240,7 @@ export class AdamW implements Optimizer {
   }
 
   dispose(): void {
+    this.hostMoments.clear();
     for (const x of [...Object.values(this.m), ...Object.values(this.v)]) x.dispose();
   }
 }

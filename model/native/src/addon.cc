@@ -96,17 +96,17 @@ Dims readDims(napi_env env, napi_value v) {
 }
 
 /** Holds a Context between forward and backward; the JS side may drop it without a backward. */
+// Not reported to V8 as external memory: that made V8 run a full GC every few steps (the arenas
+// are tens of MB), and a context is freed as soon as its backward ran; only a forward recorded on
+// a tape whose backward never reaches it waits for the garbage collector.
 struct Handle {
   std::unique_ptr<Context> ctx;
-  int64_t bytes = 0;
 };
 
-void freeContext(napi_env env, Handle* h) {
+void freeContext(napi_env, Handle* h) {
   if (!h->ctx) return;
   returnArena(std::move(h->ctx->arena));
   h->ctx.reset();
-  int64_t ignored;
-  napi_adjust_external_memory(env, -h->bytes, &ignored);
 }
 
 void finalizeHandle(napi_env env, void* data, void*) {
@@ -162,11 +162,8 @@ napi_value result(napi_env env, const char* key, napi_value value, std::unique_p
   check(env, napi_set_named_property(env, out, key, value), "object");
   if (save) {
     Handle* h = new Handle();
-    h->bytes = int64_t(ctx->arena->size() * sizeof(float) + ctx->weights.size() * sizeof(float));
     h->ctx = std::move(ctx);
     check(env, napi_create_external(env, h, finalizeHandle, nullptr, &handle), "external");
-    int64_t ignored;
-    napi_adjust_external_memory(env, h->bytes, &ignored);  // lets V8 collect forgotten contexts sooner
   } else {
     returnArena(std::move(ctx->arena));
     check(env, napi_get_null(env, &handle), "null");
