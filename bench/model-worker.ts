@@ -1,15 +1,17 @@
 // One benchmark worker process: trains the default model on one tfjs backend for a fixed number of
 // steps over the shared batches and prints a RunResult as JSON on its last stdout line.
 // Usage (bench/model.ts spawns it): tsx bench/model-worker.ts <wasm|tensorflow|cpu> <data.json> <steps> <warmup>
+// MMADA_KERNELS=native|tfjs picks the model's kernels (MMADA_THREADS the native kernels' threads).
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendChoice, initBackend } from "../model/backend.ts";
 import { STAGE1_COEFFICIENTS, mixedLoss } from "../model/loss.ts";
+import { nativeAddon } from "../model/native/index.ts";
 import { AdamW } from "../model/optim.ts";
 import { Rng } from "../model/rng.ts";
 import { gradientStep } from "../model/train-loop.ts";
-import { createModel } from "../model/transformer.ts";
+import { createModel, kernelsFor } from "../model/transformer.ts";
 import { revive } from "./model-data.ts";
 
 /** What one worker (a tfjs backend or PyTorch) reports. */
@@ -59,7 +61,9 @@ export async function runWorker(backend: BackendChoice, dataFile: string, steps:
     losses.push(info.loss);
   }
   const leakedTensors = tf.memory().numTensors - afterWarmup;
-  return { backend: name, threads: await backendThreads(name), steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), cpuMsPerStep: median(cpuTimes), losses, leakedTensors };
+  const native = kernelsFor(data.config, { training: true }) === "native";
+  const threads = native ? nativeAddon().threads() : await backendThreads(name);
+  return { backend: native ? `${name}+native` : name, threads, steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), cpuMsPerStep: median(cpuTimes), losses, leakedTensors };
 }
 
 async function backendThreads(name: string): Promise<number> {
