@@ -228,11 +228,16 @@ napi_value LossForward(napi_env env, napi_callback_info info) {
     c.parts = nParts;
     const bool save = boolean(env, a[9]);
     std::vector<std::vector<double>> shardParts(c.shards.size(), std::vector<double>(nParts, 0.0));
+    for (Shard& s : c.shards) {
+      const float* w = posW + size_t(s.row0) * c.L;
+      for (int m = 0; m < s.M; m++) if (w[m] != 0.0f) s.headRows.push_back(m);
+    }
     pool().run(int(c.shards.size()), [&](int i) {
       Shard& s = c.shards[i];
       forwardShard(c, s, nullptr);
       const size_t off = size_t(s.row0) * c.L;
-      weightedCrossEntropy(s.out, labels + off, posW + off, task + s.row0, s.M, c.L, c.dims.V, shardParts[i].data());
+      weightedCrossEntropy(s.out, s.headRows.data(), int(s.headRows.size()), labels + off, posW + off, task + s.row0, c.L,
+                           c.dims.V, shardParts[i].data());
     });
     double* parts;
     napi_value buf, arr;
@@ -261,9 +266,9 @@ napi_value Backward(napi_env env, napi_callback_info info) {
       const float* dParts = typedOf<float>(env, a[2], napi_float32_array, size_t(c.parts), "dParts");
       // Each loss row holds w (softmax - onehot); the upstream gradient of its task scales it.
       for (Shard& s : c.shards) {
-        for (int m = 0; m < s.M; m++) {
-          const float g = dParts[c.task[s.row0 + m / c.L]];
-          float* row = s.out + size_t(m) * V;
+        for (size_t r = 0; r < s.headRows.size(); r++) {
+          const float g = dParts[c.task[s.row0 + s.headRows[r] / c.L]];
+          float* row = s.out + r * V;
           for (int j = 0; j < V; j++) row[j] *= g;
         }
       }

@@ -52,8 +52,15 @@ void forwardShard(const Context& ctx, Shard& s, float* logits) {
     std::memcpy(next, a.x1, size_t(M) * D * sizeof(float));
     gemm(false, false, M, D, F, a.act, F, W + o.wDown, D, 1.0f, next, D);  // x1 + act Wdown
   }
-  rmsNormForward(s.xf, W + lay.finalNorm, M, D, d.normEps, s.invf, s.hf);
-  gemm(false, false, M, d.V, D, s.hf, D, W + lay.head, d.V, 0.0f, logits ? logits : s.out, d.V);  // [M, V]
+  // The head: every row for logits; for the training loss only the rows that carry loss (the
+  // others' logits would be multiplied by a zero weight), gathered to the front of xf.
+  int rows = M;
+  if (ctx.lossMode) {
+    rows = int(s.headRows.size());
+    for (int r = 0; r < rows; r++) std::memmove(s.xf + size_t(r) * D, s.xf + size_t(s.headRows[r]) * D, D * sizeof(float));
+  }
+  rmsNormForward(s.xf, W + lay.finalNorm, rows, D, d.normEps, s.invf, s.hf);
+  if (rows > 0) gemm(false, false, rows, d.V, D, s.hf, D, W + lay.head, d.V, 0.0f, ctx.lossMode ? s.out : logits, d.V);  // [rows, V]
 }
 
 void backwardShard(const Context& ctx, Shard& s, const float* dlogits, float* G) {
@@ -71,11 +78,20 @@ void backwardShard(const Context& ctx, Shard& s, const float* dlogits, float* G)
     std::memset(G + o.mlpNorm, 0, D * sizeof(float));
   }
 
-  // logits = hf Whead
-  gemm(true, false, D, d.V, M, s.hf, D, dlogits, d.V, 0.0f, G + lay.head, d.V);  // dWhead = hf^T dlogits
-  gemm(false, true, M, D, d.V, dlogits, d.V, W + lay.head, d.V, 0.0f, s.dh, D);   // dhf = dlogits Whead^T
+  // logits = hf Whead over the head's rows (all, or the compacted loss rows)
+  const int rows = ctx.lossMode ? int(s.headRows.size()) : M;
   std::memset(s.dx, 0, MD * sizeof(float));
-  rmsNormBackward(s.dh, s.xf, s.invf, W + lay.finalNorm, M, D, s.dx, G + lay.finalNorm);
+  if (rows == 0) {
+    std::memset(G + lay.head, 0, size_t(D) * d.V * sizeof(float));
+  } else {
+    gemm(true, false, D, d.V, rows, s.hf, D, dlogits, d.V, 0.0f, G + lay.head, d.V);  // dWhead = hf^T dlogits
+    gemm(false, true, rows, D, d.V, dlogits, d.V, W + lay.head, d.V, 0.0f, s.dh, D);   // dhf = dlogits Whead^T
+  }
+  for (int r = 0; r < rows; r++) {  // back to each row's own place in dx (the other rows get 0)
+    const size_t to = ctx.lossMode ? size_t(s.headRows[r]) : size_t(r);
+    rmsNormBackward(s.dh + size_t(r) * D, s.xf + size_t(r) * D, s.invf + r, W + lay.finalNorm, 1, D, s.dx + to * D,
+                    G + lay.finalNorm);
+  }
 
   for (int i = d.layers - 1; i >= 0; i--) {
     const Layout::LayerOffsets& o = lay.layer[i];

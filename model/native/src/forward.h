@@ -5,14 +5,15 @@
 namespace mmada {
 
 /**
- * tokens -> logits for the shard's rows. Logits go to `logits` ([M, V] for these rows) when it is
- * not null, else to shard.out (the training loss turns them into its gradient rows in place).
+ * tokens -> logits for the shard's rows. With ctx.lossMode only the rows in s.headRows get logits,
+ * compacted into s.out [headRows, V]; otherwise every row's logits go to `logits` [M, V].
  */
 void forwardShard(const Context& ctx, Shard& s, float* logits);
 
 /**
- * Backward from dlogits [M, V] of the shard's rows: the shard's weight gradients into `grads`
- * ([Layout.total], overwritten). Uses the shard's saved activations and scratch.
+ * Backward from dlogits (rows as the forward produced them: s.headRows in loss mode, else all M):
+ * the shard's weight gradients into `grads` ([Layout.total], overwritten). Uses the shard's saved
+ * activations and scratch.
  */
 void backwardShard(const Context& ctx, Shard& s, const float* dlogits, float* grads);
 

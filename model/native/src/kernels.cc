@@ -151,15 +151,12 @@ void swigluBackward(const float* gate, const float* up, const float* dact, int n
   }
 }
 
-void weightedCrossEntropy(float* z, const int32_t* labels, const float* weights, const int32_t* rowTask, int M,
-                          int L, int V, double* parts) {
-  for (int m = 0; m < M; m++) {
-    float* row = z + size_t(m) * V;
+void weightedCrossEntropy(float* z, const int32_t* rows, int count, const int32_t* labels, const float* weights,
+                          const int32_t* rowTask, int L, int V, double* parts) {
+  for (int r = 0; r < count; r++) {
+    float* row = z + size_t(r) * V;
+    const int m = rows[r];
     const float w = weights[m];
-    if (w == 0.0f) {
-      for (int j = 0; j < V; j++) row[j] = 0.0f;
-      continue;
-    }
     float mx = row[0];
     for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
     const float target = row[labels[m]];

@@ -30,11 +30,11 @@ void swigluForward(const float* gate, const float* up, int n, float* act);
 void swigluBackward(const float* gate, const float* up, const float* dact, int n, float* dgate, float* dup);
 
 /**
- * Weighted cross-entropy over logits rows z [M, V] in place: row m with weight w != 0 adds
- * w * (logsumexp(z) - z[label]) to parts[task of its sequence] and becomes w * (softmax(z) - onehot);
- * rows with w == 0 carry no loss and become 0. rowTask [M / L] gives each sequence's loss part.
+ * Weighted cross-entropy over logits rows z [count, V] in place: row r is token m = rows[r] (whose
+ * weight w is not 0); it adds w * (logsumexp(z) - z[label]) to parts[task of m's sequence] and
+ * becomes w * (softmax(z) - onehot). rowTask [M / L] gives each sequence's loss part.
  */
-void weightedCrossEntropy(float* z, const int32_t* labels, const float* weights, const int32_t* rowTask, int M,
-                          int L, int V, double* parts);
+void weightedCrossEntropy(float* z, const int32_t* rows, int count, const int32_t* labels, const float* weights,
+                          const int32_t* rowTask, int L, int V, double* parts);
 
 }  // namespace mmada

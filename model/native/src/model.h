@@ -62,11 +62,14 @@ struct Shard {
   float* xf = nullptr;    // [M, D] residual stream after the last layer
   float* invf = nullptr;  // [M]
   float* hf = nullptr;    // [M, D] final RMSNorm
-  float* out = nullptr;   // [M, V] the training loss's gradient rows w (softmax - onehot)
+  float* out = nullptr;   // [M, V] the training loss's logits, then its gradient rows w (softmax - onehot)
   // backward scratch
   float *dx = nullptr, *dh = nullptr, *datt = nullptr, *dq = nullptr, *dk = nullptr, *dv = nullptr;
   float *dgate = nullptr, *dup = nullptr, *ds = nullptr;
   float* grads = nullptr;  // [Layout.total] this shard's weight gradients (unused with one shard)
+  // Training loss: only the tokens that carry loss (weight != 0) go through the final norm and the
+  // head; headRows lists them (shard-local), and xf, invf, hf, out hold those rows, compacted.
+  std::vector<int32_t> headRows;
 };
 
 /** Everything one forward keeps for its backward; owns one arena (reused across calls). */
