@@ -52,7 +52,8 @@ export function summarise(runs: Array<RunResult | { backend: string; error: stri
       leakedTensors: r.leakedTensors,
     };
   });
-  return { peakGflops: peak, rows, losses: Object.fromEntries(ok.map((r) => [`${r.backend}/${r.threads}`, r.losses])) };
+  const blasCore = ok.find((r) => r.blasCore)?.blasCore;
+  return { peakGflops: peak, blasCore, rows, losses: Object.fromEntries(ok.map((r) => [`${r.backend}/${r.threads}`, r.losses])) };
 }
 
 /** This project's fastest row: the native kernels' when they ran, else the best tfjs backend's. */
@@ -71,7 +72,9 @@ const COLUMNS: Array<[string, number]> = [
 export function printReport(report: ReturnType<typeof summarise>, opts: { lr: number; warmup: number }): void {
   const fmt = (x: number | undefined, digits: number) => (x === undefined ? "-" : x.toFixed(digits));
   const line = (cells: string[]) => console.log(cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join(""));
-  console.log(`\nfp32 peak (best sgemm 2048^2): ${fmt(report.peakGflops, 1)} GFLOP/s`);
+  console.log(`\nfp32 peak (best sgemm 2048^2): ${fmt(report.peakGflops, 1)} GFLOP/s` +
+    (report.blasCore ? `; native kernels on OpenBLAS's ${report.blasCore} kernels` +
+      (process.env.OPENBLAS_CORETYPE ? ` (OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set)` : "") : ""));
   line(COLUMNS.map(([h]) => h));
   for (const r of report.rows) {
     if (r.error) {

@@ -29,6 +29,8 @@ export interface RunResult {
   losses: number[];
   /** Tensors alive after the last step minus after warm-up (tfjs only; should be 0). */
   leakedTensors?: number;
+  /** The OpenBLAS kernel family the native kernels run on (native runs only). */
+  blasCore?: string;
 }
 
 export async function runWorker(backend: BackendChoice, dataFile: string, steps: number, warmup: number): Promise<RunResult> {
@@ -63,7 +65,10 @@ export async function runWorker(backend: BackendChoice, dataFile: string, steps:
   const leakedTensors = tf.memory().numTensors - afterWarmup;
   const native = kernelsFor(data.config, { training: true }) === "native";
   const threads = native ? nativeAddon().threads() : await backendThreads(name);
-  return { backend: native ? `${name}+native` : name, threads, steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), cpuMsPerStep: median(cpuTimes), losses, leakedTensors };
+  return {
+    backend: native ? `${name}+native` : name, threads, steps, msPerStep: median(times), bestMsPerStep: Math.min(...times),
+    cpuMsPerStep: median(cpuTimes), losses, leakedTensors, ...(native ? { blasCore: nativeAddon().blasCore() } : {}),
+  };
 }
 
 async function backendThreads(name: string): Promise<number> {

@@ -140,7 +140,7 @@ async function main(argv: string[]): Promise<void> {
 
 function machine() {
   const c = cpus();
-  return { cpu: c[0]?.model ?? "unknown", cores: c.length, node: process.version, loadAverage: loadavg() };
+  return { cpu: c[0]?.model ?? "unknown", cores: c.length, node: process.version, loadAverage: loadavg(), openblasCoretype: process.env.OPENBLAS_CORETYPE };
 }
 
 function parseArgs(argv: string[]): Options {

@@ -160,8 +160,10 @@ export class AdamW implements Optimizer {
   private stepNative(grads: Record<string, tf.Tensor>, gradData: Float32Array[], lr: number, gradScale: number): void {
     this.t += 1;
     const names = Object.keys(grads);
-    // Copies: a backend may hand out its own storage from dataSync (tfjs-node does), shared with clones.
-    const copy = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
+    // Copies: a backend may hand out its own storage from dataSync (tfjs-node does, and clones share
+    // it); wasm's dataSync already returns a fresh copy of its heap.
+    const fresh = tf.getBackend() === "wasm";
+    const copy = (t: tf.Tensor) => (fresh ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync() as Float32Array));
     const p = names.map((n) => copy(this.params[n]!));
     const moments = names.map((n) => {
       let h = this.hostMoments.get(n);
