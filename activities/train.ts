@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { initBackend } from "../model/backend.ts";
 import { layoutContext } from "../model/layouts.ts";
 import { mixedLoss } from "../model/loss.ts";
+import { kernelsSummary } from "../model/native/index.ts";
 import { maskBatch } from "../model/masking.ts";
 import { Rng } from "../model/rng.ts";
 import { cosineWithWarmup } from "../model/schedule.ts";
@@ -81,7 +82,7 @@ export async function runTrain(ctx: StepContext, raw: unknown): Promise<StepResu
         await breathe();
       };
     };
-    ctx.log(`train '${o.stage}': ${parameterCount(model.config)} parameters, batch ${parts.map((p) => `${p.task}:${p.rows}`).join(" ")}, backend ${backend}`);
+    ctx.log(`train '${o.stage}': ${parameterCount(model.config)} parameters, batch ${parts.map((p) => `${p.task}:${p.rows}`).join(" ")}, backend ${backend}, ${kernelsSummary(model.config.dropout > 0)}`);
 
     const onStep = async (info: StepInfo) => {
       const done = info.step + 1;

@@ -14,6 +14,7 @@ import { readCheckpointHeader } from "../model/checkpoint.ts";
 import { layoutContext } from "../model/layouts.ts";
 import { AdamW } from "../model/optim.ts";
 import { Rng } from "../model/rng.ts";
+import { kernelsSummary } from "../model/native/index.ts";
 import { disposeModel, logitsFn, parameterCount, type MMaDA } from "../model/transformer.ts";
 import { unigrpoUpdate, type UnigrpoResult } from "../model/unigrpo.ts";
 import { MASK_ID } from "../model/vocab.ts";
@@ -97,7 +98,7 @@ export async function runUnigrpo(ctx: StepContext, raw: unknown): Promise<StepRe
     let lastSaved = resumed?.step;
     const m: EvalModels = { logits: logitsFn(policy), layout, vq: scorers.vq, classifier: scorers.classifier, maxBatch: w.maxBatch };
     const reference = logitsFn(frozen);
-    ctx.log(`unigrpo: ${parameterCount(policy.config)} parameters, G=${w.groupSize} x ${w.promptsPerStep} prompts, mu=${w.mu}, backend ${backend}` +
+    ctx.log(`unigrpo: ${parameterCount(policy.config)} parameters, G=${w.groupSize} x ${w.promptsPerStep} prompts, mu=${w.mu}, backend ${backend}, ${kernelsSummary(false)}` +
       (resumed ? `, resuming from step ${resumed.step}` : ""));
 
     let interval: number[] = [];

@@ -73,6 +73,24 @@ export function setNativeThreads(n: number): void {
   nativeAddon().setThreads(n);
 }
 
+/** One line for logs: which kernels the model runs on (needsDropout: a training forward with
+ *  dropout > 0), and why not the native ones. */
+export function kernelsSummary(needsDropout: boolean): string {
+  let kernels: Kernels;
+  try {
+    kernels = chooseKernels(undefined, needsDropout);
+  } catch (e) {
+    return `kernels: ${(e as Error).message}`;
+  }
+  const s = nativeStatus();
+  if (kernels === "native" && s.loaded) {
+    const n = s.addon.threads();
+    return `native kernels (${n} thread${n === 1 ? "" : "s"}, OpenBLAS ${s.addon.blasCore()})`;
+  }
+  const why = !s.loaded ? s.reason : needsDropout ? "dropout > 0 runs on tfjs" : "MMADA_KERNELS or the GPU backend chose them";
+  return `tfjs kernels (${why})`;
+}
+
 function envChoice(): KernelChoice {
   const v = (process.env.MMADA_KERNELS ?? "auto") as KernelChoice;
   if (!KERNEL_CHOICES.includes(v)) throw new Error(`MMADA_KERNELS=${v} is not one of ${KERNEL_CHOICES.join(", ")}`);
