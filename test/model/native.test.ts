@@ -206,6 +206,43 @@ describe("native kernels", () => {
     t.diagnostic(`max |loss difference| over ${CURVE_STEPS} steps: ${Math.max(...native.map((x, i) => Math.abs(x - plain[i]!))).toExponential(2)}`);
   });
 
+  it("run AdamW with clipping like the tfjs ops, moments included (getState)", (t) => {
+    if (!needsNative(t)) return;
+    const rng = new Rng(12);
+    const shapes: Record<string, number[]> = { w: [7, 5], g: [5], e: [3, 4] };
+    const make = () => {
+      const init = new Rng(13);
+      return Object.fromEntries(Object.entries(shapes).map(([n, s]) =>
+        [n, tf.variable(tf.tensor(init.fill(s.reduce((a, b) => a * b, 1), () => 0.5 * init.normal()), s), true)])) as Record<string, tf.Variable>;
+    };
+    const grads = Array.from({ length: 6 }, () => Object.fromEntries(Object.entries(shapes).map(([n, s]) =>
+      [n, rng.fill(s.reduce((a, b) => a * b, 1), () => 3 * rng.normal())])));
+    const run = (kernels: Kernels) => {
+      const params = make();
+      const opt = new AdamW(params, { kernels });
+      const norms = grads.map((g, i) => {
+        const gt = Object.fromEntries(Object.entries(g).map(([n, v]) => [n, tf.tensor(v, shapes[n])]));
+        const norm = i % 2 ? opt.clipAndStep(gt, 1, 1e-2) : (opt.step(gt, 1e-2), 0);
+        tf.dispose(Object.values(gt));
+        return norm;
+      });
+      const state = opt.getState();
+      const out = { norms, params: Object.fromEntries(Object.entries(params).map(([n, p]) => [n, p.dataSync() as Float32Array])),
+        slots: Object.fromEntries(Object.entries(state.slots).map(([n, v]) => [n, v.dataSync() as Float32Array])) };
+      tf.dispose(Object.values(state.slots));
+      opt.dispose();
+      tf.dispose(Object.values(params));
+      return out;
+    };
+    const [native, plain] = [run("native"), run("tfjs")];
+    native.norms.forEach((n, i) => assertClose(n, plain.norms[i]!, `norm ${i}`, 1e-6));
+    for (const [what, a, b] of [["param", native.params, plain.params], ["slot", native.slots, plain.slots]] as const) {
+      for (const [n, ref] of Object.entries(b)) {
+        ref.forEach((x, i) => assert.ok(Math.abs(a[n]![i]! - x) <= 1e-6 * Math.max(1, Math.abs(x)), `${what} ${n}[${i}]: ${a[n]![i]} vs ${x}`));
+      }
+    }
+  });
+
   it("leak no tensors over training steps and inference calls", (t) => {
     if (!needsNative(t)) return;
     const config = makeConfig({ textVocabSize: tok.vocabSize, textLength: 12, gridH: 2, gridW: 2, codebookSize: 8, dModel: 32, nHeads: 2, nLayers: 2, mlpHidden: 64 });

@@ -26,6 +26,8 @@ namespace {
 
 /** Elements summed per task when adding the shards' gradients (big enough to amortise a claim). */
 constexpr size_t REDUCE_CHUNK = 1 << 16;
+/** Elements per AdamW task. */
+constexpr size_t ADAMW_CHUNK = 1 << 16;
 
 struct Failure {
   std::string message;
@@ -326,7 +328,17 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
         throw Failure{"mmada native: adamw needs params, grads, m and v of the same shapes"};
       }
     }
+    // Elementwise, so any split gives the same bits: slices of ADAMW_CHUNK elements over the pool.
+    struct Slice {
+      size_t tensor, from, to;
+    };
+    std::vector<Slice> slices;
     for (size_t i = 0; i < p.size(); i++) {
+      for (size_t from = 0; from < p[i].second; from += ADAMW_CHUNK) slices.push_back({i, from, std::min(p[i].second, from + ADAMW_CHUNK)});
+    }
+    pool().run(int(slices.size()), [&](int k) {
+      const Slice& sl = slices[k];
+      const size_t i = sl.tensor;
       AdamWStep s;
       s.beta1 = float(h[1]), s.beta2 = float(h[2]), s.eps = float(h[3]);
       s.oneMinusBeta1 = float(1.0 - h[1]), s.oneMinusBeta2 = float(1.0 - h[2]);
@@ -334,8 +346,8 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
       s.stepSize = float(h[0] / h[5]);
       s.sqrtBc2 = float(std::sqrt(h[6]));
       s.gradScale = float(h[7]);
-      adamwUpdate(s, p[i].first, g[i].first, m[i].first, v[i].first, p[i].second);
-    }
+      adamwUpdate(s, p[i].first + sl.from, g[i].first + sl.from, m[i].first + sl.from, v[i].first + sl.from, sl.to - sl.from);
+    });
     return nullptr;
   });
 }
