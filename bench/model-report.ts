@@ -69,7 +69,7 @@ const COLUMNS: Array<[string, number]> = [
   ["x PyTorch", 10], ["of peak", 8], ["max|dloss| vs wasm", 20],
 ];
 
-export function printReport(report: ReturnType<typeof summarise>, opts: { lr: number; warmup: number }): void {
+export function printReport(report: ReturnType<typeof summarise>, opts: { lr: number; warmup: number; rounds: number }): void {
   const fmt = (x: number | undefined, digits: number) => (x === undefined ? "-" : x.toFixed(digits));
   const line = (cells: string[]) => console.log(cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join(""));
   console.log(`\nfp32 peak (best sgemm 2048^2): ${fmt(report.peakGflops, 1)} GFLOP/s` +
@@ -90,9 +90,10 @@ export function printReport(report: ReturnType<typeof summarise>, opts: { lr: nu
     }
     if (r.leakedTensors) console.log(`${"".padStart(COLUMNS[0]![1])}  warning: ${r.leakedTensors} tensors leaked over ${r.steps} steps`);
   }
-  console.log(`(lr ${opts.lr}; ${opts.warmup} warm-up steps not timed; ms/step is the median wall time, CPU ms the ` +
-    "process CPU time of all its threads; x PyTorch: PyTorch's fastest median ms/step divided by this row's, > 1 is faster; " +
-    "+native: the model's native kernels (model/native) on that tfjs backend, threads = the kernels' threads)");
+  console.log(`(lr ${opts.lr}; ${opts.warmup} warm-up steps not timed; ms/step is the median wall time of a run, the better of ` +
+    `${opts.rounds} round${opts.rounds === 1 ? "" : "s"} (cpu: one), CPU ms the process CPU time of all its threads; x PyTorch: PyTorch's fastest ` +
+    "median ms/step divided by this row's, > 1 is faster; +native: the model's native kernels (model/native) on that tfjs backend, " +
+    "threads = the kernels' threads)");
 }
 
 /** The closing lines: this project's fastest configuration against PyTorch's, and against the peak. */
