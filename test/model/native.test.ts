@@ -113,7 +113,10 @@ function compareLoss(model: MMaDA, batch: MaskedBatch, what: string): void {
 }
 
 function logits(model: MMaDA, batch: MaskedBatch, kernels: Kernels): Float32Array {
-  return tf.tidy(() => forward(model, tf.tensor2d(batch.inputIds, [batch.batch, batch.length], "int32"), { kernels }).dataSync() as Float32Array);
+  const y = tf.tidy(() => forward(model, tf.tensor2d(batch.inputIds, [batch.batch, batch.length], "int32"), { kernels }));
+  const out = y.dataSync() as Float32Array;
+  y.dispose();
+  return out;
 }
 
 describe("native kernels", () => {
