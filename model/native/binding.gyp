@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "mmada_native",
-      "sources": ["src/addon.cc", "src/forward.cc", "src/kernels.cc", "src/model.cc", "src/optim.cc", "src/pool.cc"],
+      "sources": ["src/addon.cc", "src/addon-optim.cc", "src/forward.cc", "src/kernels.cc", "src/model.cc", "src/optim.cc", "src/pool.cc"],
       "include_dirs": ["<(openblas_dir)/include"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=native", "-fopenmp-simd", "-Wall", "-Wextra"],

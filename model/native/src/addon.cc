@@ -8,8 +8,7 @@
 //   release(ctx), setThreads(n), threads(), blasCore()
 // dims = [V, D, H, layers, F, ropeBase, normEps]; weights = one Float32Array per parameter tensor in
 // paramShapes order. ctx (null unless save) holds what the backward needs; backward consumes it.
-#include <node_api.h>
-
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -18,7 +17,7 @@
 #include "blas.h"
 #include "forward.h"
 #include "kernels.h"
-#include "optim.h"
+#include "napi.h"
 #include "pool.h"
 
 namespace mmada {
@@ -26,64 +25,6 @@ namespace {
 
 /** Elements summed per task when adding the shards' gradients (big enough to amortise a claim). */
 constexpr size_t REDUCE_CHUNK = 1 << 16;
-/** Elements per AdamW task. */
-constexpr size_t ADAMW_CHUNK = 1 << 16;
-
-struct Failure {
-  std::string message;
-};
-
-void check(napi_env env, napi_status status, const char* what) {
-  if (status != napi_ok) throw Failure{std::string("mmada native: ") + what};
-}
-
-struct Args {
-  std::vector<napi_value> v;
-  Args(napi_env env, napi_callback_info info, size_t n) : v(n) {
-    size_t got = n;
-    check(env, napi_get_cb_info(env, info, &got, v.data(), nullptr, nullptr), "reading arguments");
-    if (got < n) throw Failure{"mmada native: expected " + std::to_string(n) + " arguments, got " + std::to_string(got)};
-  }
-  napi_value operator[](size_t i) const { return v[i]; }
-};
-
-double number(napi_env env, napi_value v, const char* what) {
-  double x;
-  if (napi_get_value_double(env, v, &x) != napi_ok) throw Failure{std::string("mmada native: ") + what + " must be a number"};
-  return x;
-}
-
-/** A typed array's data and length, checked against the expected element type. */
-template <typename T>
-T* typed(napi_env env, napi_value v, napi_typedarray_type want, size_t& length, const char* what) {
-  bool is;
-  check(env, napi_is_typedarray(env, v, &is), "is_typedarray");
-  napi_typedarray_type type;
-  void* data;
-  if (!is || napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != want) {
-    throw Failure{std::string("mmada native: ") + what + " has the wrong type"};
-  }
-  return static_cast<T*>(data);
-}
-
-template <typename T>
-T* typedOf(napi_env env, napi_value v, napi_typedarray_type want, size_t expected, const char* what) {
-  size_t n;
-  T* p = typed<T>(env, v, want, n, what);
-  if (n != expected) {
-    throw Failure{std::string("mmada native: ") + what + " has " + std::to_string(n) + " elements, expected " +
-                  std::to_string(expected)};
-  }
-  return p;
-}
-
-/** A new Float32Array of n elements whose storage the kernels write directly. */
-napi_value newFloat32(napi_env env, size_t n, float** data) {
-  napi_value buf, arr;
-  check(env, napi_create_arraybuffer(env, n * sizeof(float), reinterpret_cast<void**>(data), &buf), "allocating");
-  check(env, napi_create_typedarray(env, napi_float32_array, n, buf, 0, &arr), "allocating");
-  return arr;
-}
 
 Dims readDims(napi_env env, napi_value v) {
   const double* x = typedOf<double>(env, v, napi_float64_array, 7, "dims");
@@ -172,25 +113,6 @@ napi_value result(napi_env env, const char* key, napi_value value, std::unique_p
   }
   check(env, napi_set_named_property(env, out, "ctx", handle), "object");
   return out;
-}
-
-bool boolean(napi_env env, napi_value v) {
-  bool b = false;
-  napi_get_value_bool(env, v, &b);
-  return b;
-}
-
-template <typename F>
-napi_value guarded(napi_env env, F&& body) {
-  try {
-    std::lock_guard<std::mutex> lock(callMutex());
-    return body();
-  } catch (const Failure& f) {
-    napi_throw_error(env, "MMADA_NATIVE", f.message.c_str());
-  } catch (const std::exception& e) {
-    napi_throw_error(env, "MMADA_NATIVE", (std::string("mmada native: ") + e.what()).c_str());
-  }
-  return nullptr;
 }
 
 napi_value Forward(napi_env env, napi_callback_info info) {
@@ -301,68 +223,6 @@ napi_value Backward(napi_env env, napi_callback_info info) {
   });
 }
 
-/** The Float32Arrays of a JS array, in order. */
-std::vector<std::pair<float*, size_t>> float32List(napi_env env, napi_value list, const char* what) {
-  uint32_t n;
-  if (napi_get_array_length(env, list, &n) != napi_ok) throw Failure{std::string("mmada native: ") + what + " must be an array"};
-  std::vector<std::pair<float*, size_t>> out(n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    check(env, napi_get_element(env, list, i, &e), what);
-    out[i].first = typed<float>(env, e, napi_float32_array, out[i].second, what);
-  }
-  return out;
-}
-
-napi_value AdamW(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    Args a(env, info, 6);
-    auto p = float32List(env, a[0], "params"), g = float32List(env, a[1], "grads");
-    auto m = float32List(env, a[2], "m"), v = float32List(env, a[3], "v");
-    const uint8_t* decayed = typedOf<uint8_t>(env, a[4], napi_uint8_array, p.size(), "decayed");
-    const double* h = typedOf<double>(env, a[5], napi_float64_array, 8, "hyper");
-    // hyper = [lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2, gradScale]
-    for (size_t i = 0; i < p.size(); i++) {
-      if (g.size() != p.size() || m.size() != p.size() || v.size() != p.size() || g[i].second != p[i].second ||
-          m[i].second != p[i].second || v[i].second != p[i].second) {
-        throw Failure{"mmada native: adamw needs params, grads, m and v of the same shapes"};
-      }
-    }
-    // Elementwise, so any split gives the same bits: slices of ADAMW_CHUNK elements over the pool.
-    struct Slice {
-      size_t tensor, from, to;
-    };
-    std::vector<Slice> slices;
-    for (size_t i = 0; i < p.size(); i++) {
-      for (size_t from = 0; from < p[i].second; from += ADAMW_CHUNK) slices.push_back({i, from, std::min(p[i].second, from + ADAMW_CHUNK)});
-    }
-    pool().run(int(slices.size()), [&](int k) {
-      const Slice& sl = slices[k];
-      const size_t i = sl.tensor;
-      AdamWStep s;
-      s.beta1 = float(h[1]), s.beta2 = float(h[2]), s.eps = float(h[3]);
-      s.oneMinusBeta1 = float(1.0 - h[1]), s.oneMinusBeta2 = float(1.0 - h[2]);
-      s.decayFactor = decayed[i] ? float(1.0 - h[0] * h[4]) : 1.0f;
-      s.stepSize = float(h[0] / h[5]);
-      s.sqrtBc2 = float(std::sqrt(h[6]));
-      s.gradScale = float(h[7]);
-      adamwUpdate(s, p[i].first + sl.from, g[i].first + sl.from, m[i].first + sl.from, v[i].first + sl.from, sl.to - sl.from);
-    });
-    return nullptr;
-  });
-}
-
-napi_value SumSquares(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args a(env, info, 1);
-    double total = 0.0;
-    for (auto& [data, n] : float32List(env, a[0], "arrays")) total += sumSquares(data, n);
-    napi_value out;
-    check(env, napi_create_double(env, total, &out), "number");
-    return out;
-  });
-}
-
 napi_value Release(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     Args a(env, info, 1);
@@ -394,18 +254,17 @@ napi_value BlasCore(napi_env env, napi_callback_info) {
   return v;
 }
 
+/** An exported function (writable, so a profiler can wrap it). */
+napi_property_descriptor method(const char* name, napi_callback fn) {
+  return {name, nullptr, fn, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr};
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   scipy_openblas_set_num_threads(1);
   const napi_property_descriptor props[] = {
-      {"forward", nullptr, Forward, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"lossForward", nullptr, LossForward, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"backward", nullptr, Backward, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"release", nullptr, Release, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
-      {"blasCore", nullptr, BlasCore, nullptr, nullptr, nullptr, static_cast<napi_property_attributes>(napi_enumerable | napi_writable), nullptr},
+      method("forward", Forward),       method("lossForward", LossForward), method("backward", Backward),
+      method("adamw", AdamW),           method("sumSquares", SumSquares),   method("release", Release),
+      method("setThreads", SetThreads), method("threads", Threads),         method("blasCore", BlasCore),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
