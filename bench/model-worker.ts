@@ -1,15 +1,17 @@
 // One benchmark worker process: trains the default model on one tfjs backend for a fixed number of
 // steps over the shared batches and prints a RunResult as JSON on its last stdout line.
 // Usage (bench/model.ts spawns it): tsx bench/model-worker.ts <wasm|tensorflow|cpu> <data.json> <steps> <warmup>
+// MMADA_KERNELS=native|tfjs picks the model's kernels (MMADA_THREADS the native kernels' threads).
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendChoice, initBackend } from "../model/backend.ts";
 import { STAGE1_COEFFICIENTS, mixedLoss } from "../model/loss.ts";
+import { nativeAddon } from "../model/native/index.ts";
 import { AdamW } from "../model/optim.ts";
 import { Rng } from "../model/rng.ts";
 import { gradientStep } from "../model/gradient-step.ts";
-import { createModel } from "../model/transformer.ts";
+import { createModel, kernelsFor } from "../model/transformer.ts";
 import { revive } from "./model-data.ts";
 
 /** What one worker (a tfjs backend or PyTorch) reports. */
@@ -27,6 +29,8 @@ export interface RunResult {
   losses: number[];
   /** Tensors alive after the last step minus after warm-up (tfjs only; should be 0). */
   leakedTensors?: number;
+  /** The OpenBLAS kernel family the native kernels run on (native runs only). */
+  blasCore?: string;
 }
 
 export async function runWorker(backend: BackendChoice, dataFile: string, steps: number, warmup: number): Promise<RunResult> {
@@ -59,7 +63,12 @@ export async function runWorker(backend: BackendChoice, dataFile: string, steps:
     losses.push(info.loss);
   }
   const leakedTensors = tf.memory().numTensors - afterWarmup;
-  return { backend: name, threads: await backendThreads(name), steps, msPerStep: median(times), bestMsPerStep: Math.min(...times), cpuMsPerStep: median(cpuTimes), losses, leakedTensors };
+  const native = kernelsFor(data.config, { training: true }) === "native";
+  const threads = native ? nativeAddon().threads() : await backendThreads(name);
+  return {
+    backend: native ? `${name}+native` : name, threads, steps, msPerStep: median(times), bestMsPerStep: Math.min(...times),
+    cpuMsPerStep: median(cpuTimes), losses, leakedTensors, ...(native ? { blasCore: nativeAddon().blasCore() } : {}),
+  };
 }
 
 async function backendThreads(name: string): Promise<number> {

@@ -19,6 +19,7 @@ import { initBackend } from "../model/backend.ts";
 import { makeConfig } from "../model/config.ts";
 import { chatLayout, layoutContext, lmLayout, mmuLayout, t2iLayout } from "../model/layouts.ts";
 import { mixedLoss } from "../model/loss.ts";
+import type { Kernels } from "../model/native/index.ts";
 import { maskBatch } from "../model/masking.ts";
 import { Rng } from "../model/rng.ts";
 import { sampleText, type TextSampleStep } from "../model/sample-text.ts";
@@ -68,7 +69,8 @@ export function findPython(): { python: string } | { reason: string } {
   return { reason: `no python with torch: tried ${tried.join(", ")}; set MMADA_PYTHON or install torch into .venv` };
 }
 
-export async function runParity(python: string): Promise<ParityReport> {
+/** `kernels` picks the model's kernels for every forward (default: as MMADA_KERNELS says). */
+export async function runParity(python: string, kernels?: Kernels): Promise<ParityReport> {
   await initBackend("wasm");
   const tok = new CharTokenizer();
   const config = makeConfig({ textVocabSize: tok.vocabSize, textLength: 16, gridH: 2, gridW: 2, codebookSize: 8, dModel: 32, nHeads: 2, nLayers: 2, mlpHidden: 48, initStd: INIT_STD });
@@ -96,10 +98,10 @@ export async function runParity(python: string): Promise<ParityReport> {
   // TS side: logits, loss, gradients.
   const vars = Object.values(model.params);
   const nameOf = new Map(Object.entries(model.params).map(([k, v]) => [v.name, k]));
-  const logits = tf.tidy(() => forward(model, tf.tensor2d(batch.inputIds, [B, L], "int32")).dataSync());
+  const logits = tf.tidy(() => forward(model, tf.tensor2d(batch.inputIds, [B, L], "int32"), { kernels }).dataSync());
   let parts: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
-    const out = mixedLoss(model, batch, COEFFS);
+    const out = mixedLoss(model, batch, COEFFS, { kernels });
     parts = Object.fromEntries(Object.entries(out.parts).map(([t, s]) => [t, s.dataSync()[0]!]));
     return out.total;
   }, vars);
@@ -110,7 +112,7 @@ export async function runParity(python: string): Promise<ParityReport> {
   // One text-sampler step: chat + mmu prompts with masked answers; replay its Gumbel noise.
   const prompts = [chatLayout(ctx, "3*2?", null), mmuLayout(ctx, img(), "digit?", null)];
   const sTokens = Int32Array.from(prompts.flatMap((p) => [...p.ids]));
-  const sampled = await sampleText(logitsFn(model), sTokens, prompts.length, {
+  const sampled = await sampleText(logitsFn(model, { kernels }), sTokens, prompts.length, {
     maskId: MASK_ID,
     genStart: prompts.map((p) => p.answerStart),
     genLength: SAMPLER.genLength,

@@ -10,6 +10,12 @@ export type BackendChoice = "auto" | "tensorflow" | "wasm" | "cpu";
 const CHOICES: BackendChoice[] = ["auto", "tensorflow", "wasm", "cpu"];
 
 let active: Promise<string> | undefined;
+let nativePackage: string | undefined;
+
+/** The npm package behind the "tensorflow" backend, once initBackend picked it (undefined otherwise). */
+export function backendPackage(): string | undefined {
+  return nativePackage;
+}
 
 /** Initialise the tfjs backend once per process; returns the backend name in use. */
 export function initBackend(choice = (process.env.MMADA_BACKEND ?? "auto") as BackendChoice): Promise<string> {
@@ -49,6 +55,7 @@ async function tryNative(): Promise<boolean> {
       require(pkg);
       if (await tf.setBackend("tensorflow")) {
         await tf.ready();
+        nativePackage = pkg;
         return true;
       }
     } catch {

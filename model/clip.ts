@@ -16,6 +16,12 @@ export function globalNorm(grads: Record<string, tf.Tensor>): number {
   return Math.sqrt(total);
 }
 
+/** The factor clipping applies for a global norm: min(1, maxNorm / (norm + 1e-6)); 1 when disabled. */
+export function clipScale(norm: number, maxNorm: number): number {
+  const enabled = maxNorm > 0 && Number.isFinite(maxNorm);
+  return enabled ? Math.min(1, maxNorm / (norm + NORM_EPS)) : 1;
+}
+
 /**
  * Returns NEW gradient tensors scaled so that their global norm is at most maxNorm, and the norm
  * before clipping. maxNorm <= 0 or Infinity disables clipping (the norm is still measured). The
@@ -27,8 +33,7 @@ export function clipByGlobalNorm(
   maxNorm: number,
 ): { grads: Record<string, tf.Tensor>; norm: number } {
   const norm = globalNorm(grads);
-  const enabled = maxNorm > 0 && Number.isFinite(maxNorm);
-  const scale = enabled ? Math.min(1, maxNorm / (norm + NORM_EPS)) : 1;
+  const scale = clipScale(norm, maxNorm);
   const out: Record<string, tf.Tensor> = {};
   for (const [name, g] of Object.entries(grads)) {
     out[name] = scale === 1 ? tf.clone(g) : tf.mul(g, scale);

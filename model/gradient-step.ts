@@ -91,6 +91,13 @@ export function gradientStep(input: GradientStepInput): StepInfo {
     disposeAll();
     throw new NonFiniteLossError(step, loss, Number.NaN, parts);
   }
+  if (input.optimizer.clipAndStep) {
+    // Fused clip + update (AdamW on the native kernels); nothing is applied when the norm is not finite.
+    const norm = input.optimizer.clipAndStep(named, maxNorm, lr);
+    disposeAll();
+    if (!Number.isFinite(norm)) throw new NonFiniteLossError(step, loss, norm, parts);
+    return { step, loss, parts, lr, gradNorm: norm, msPerStep: performance.now() - t0 };
+  }
   const clipped = clipByGlobalNorm(named, maxNorm);
   if (!Number.isFinite(clipped.norm)) {
     disposeAll(clipped.grads);

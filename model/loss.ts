@@ -8,8 +8,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type Task, TASKS } from "./layouts.ts";
 import type { MaskedBatch } from "./masking.ts";
+import { nativeLossParts } from "./native/ops.ts";
 import { oneHotFloat } from "./ops.ts";
-import { type ForwardOptions, forward, type MMaDA } from "./transformer.ts";
+import { type ForwardOptions, forward, kernelsFor, type MMaDA, orderedParams } from "./transformer.ts";
 
 export interface LossCoefficients {
   t2i: number;
@@ -30,8 +31,13 @@ export type MixedLoss = {
   parts: Record<Task, tf.Scalar>;
 };
 
-/** Forward + mixed loss (training mode when opts.training). */
+/** Forward + mixed loss (training mode when opts.training). The native kernels fuse the loss into
+ *  the forward (the logits never become a tensor); the tfjs path computes it from the logits. */
 export function mixedLoss(model: MMaDA, batch: MaskedBatch, coeffs: LossCoefficients, opts: ForwardOptions = {}): MixedLoss {
+  if (kernelsFor(model.config, opts) === "native") {
+    const rowPart = Int32Array.from(batch.tasks, (t) => TASKS.indexOf(t));
+    return tf.tidy(() => combineParts(nativeLossParts(model.config, orderedParams(model), { ...batch, rowPart }, TASKS.length), coeffs));
+  }
   return tf.tidy(() => {
     const tokens = tf.tensor2d(batch.inputIds, [batch.batch, batch.length], "int32");
     const logits = forward(model, tokens, opts); // [B, L, V]
@@ -45,7 +51,6 @@ export function lossFromLogits(logits: tf.Tensor3D, batch: MaskedBatch, coeffs: 
   if (B !== batch.batch || L !== batch.length) {
     throw new Error(`lossFromLogits: logits are [${B}, ${L}, ${V}] but the batch is [${batch.batch}, ${batch.length}]`);
   }
-  const c: Record<Task, number> = { t2i: coeffs.t2i, lm: coeffs.lm, mmu: coeffs.mmu, chat: coeffs.chat ?? coeffs.mmu };
   // One weight row per task, zero outside that task's rows: [4, B*L].
   const perTask = new Float32Array(TASKS.length * B * L);
   batch.tasks.forEach((task, b) => {
@@ -54,12 +59,17 @@ export function lossFromLogits(logits: tf.Tensor3D, batch: MaskedBatch, coeffs: 
   });
   return tf.tidy(() => {
     const ce = crossEntropy(tf.reshape(logits, [B * L, V]) as tf.Tensor2D, batch.labels); // [B*L]
-    const partsVec = tf.sum(tf.mul(tf.tensor2d(perTask, [TASKS.length, B * L]), ce), 1); // [4]
-    const total = tf.sum(tf.mul(partsVec, tf.tensor1d(TASKS.map((t) => c[t])))) as tf.Scalar;
-    const split = tf.unstack(partsVec) as tf.Scalar[];
-    const parts = Object.fromEntries(TASKS.map((t, i) => [t, split[i]!])) as Record<Task, tf.Scalar>;
-    return { total, parts };
+    return combineParts(tf.sum(tf.mul(tf.tensor2d(perTask, [TASKS.length, B * L]), ce), 1) as tf.Tensor1D, coeffs); // [4]
   });
+}
+
+/** Total = sum over tasks of c_task * part (MMADA.md §2) from the parts [4] in TASKS order. */
+function combineParts(partsVec: tf.Tensor1D, coeffs: LossCoefficients): MixedLoss {
+  const c: Record<Task, number> = { t2i: coeffs.t2i, lm: coeffs.lm, mmu: coeffs.mmu, chat: coeffs.chat ?? coeffs.mmu };
+  const total = tf.sum(tf.mul(partsVec, tf.tensor1d(TASKS.map((t) => c[t])))) as tf.Scalar;
+  const split = tf.unstack(partsVec) as tf.Scalar[];
+  const parts = Object.fromEntries(TASKS.map((t, i) => [t, split[i]!])) as Record<Task, tf.Scalar>;
+  return { total, parts };
 }
 
 /** -log softmax(logits)[label] per row. logits [M, V], labels [M] -> [M]. */

@@ -3,6 +3,8 @@
 // (MMADA.md §3: AdamW, weight decay 0.01). Moments live in tf.Variables so a step allocates
 // nothing that outlives it; getState/setState move them in and out of checkpoints bit-exactly.
 import * as tf from "@tensorflow/tfjs-core";
+import { clipByGlobalNorm, clipScale } from "./clip.ts";
+import { chooseKernels, type Kernels, nativeAddon } from "./native/index.ts";
 import type { Params } from "./types.ts";
 
 export const DEFAULT_BETA1 = 0.9;
@@ -21,6 +23,8 @@ export interface AdamWOptions {
   eps?: number;
   weightDecay?: number;
   decay?: DecayFilter;
+  /** The update's kernels: the add-on's fused loop, or tfjs ops (default: as MMADA_KERNELS says). */
+  kernels?: Kernels;
 }
 
 /** Plain-JSON part of the optimizer state (goes into a checkpoint header). */
@@ -43,6 +47,9 @@ export interface OptimizerState {
 /** What the train loop needs from an optimizer. */
 export interface Optimizer {
   step(grads: Record<string, tf.Tensor>, lr: number): void;
+  /** Optional fused form of clipByGlobalNorm + step: returns the norm before clipping and applies
+   *  nothing when it is not finite. The caller keeps ownership of `grads`. */
+  clipAndStep?(grads: Record<string, tf.Tensor>, maxNorm: number, lr: number): number;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
 }
@@ -57,12 +64,17 @@ export class AdamW implements Optimizer {
   private readonly decayed: Set<string>;
   private readonly m: Record<string, tf.Variable> = {};
   private readonly v: Record<string, tf.Variable> = {};
+  private readonly kernels: Kernels | undefined;
+  /** While the native update runs, the moments live here (the variables are refreshed on demand:
+   *  getState, setState, a tfjs-path step, dispose), so a step moves no moment through tensors. */
+  private readonly hostMoments = new Map<string, { m: Float32Array; v: Float32Array }>();
 
   constructor(params: Params, opts: AdamWOptions = {}) {
     this.beta1 = opts.beta1 ?? DEFAULT_BETA1;
     this.beta2 = opts.beta2 ?? DEFAULT_BETA2;
     this.eps = opts.eps ?? DEFAULT_EPS;
     this.weightDecay = opts.weightDecay ?? DEFAULT_WEIGHT_DECAY;
+    this.kernels = opts.kernels;
     checkHyper(this.beta1, this.beta2, this.eps, this.weightDecay);
     this.params = params;
     const decay = opts.decay ?? decayMatricesOnly;
@@ -83,13 +95,12 @@ export class AdamW implements Optimizer {
   /** One update. Parameters without a gradient (unused in this loss) are left untouched,
    *  like PyTorch's `grad is None`. The caller keeps ownership of `grads`. */
   step(grads: Record<string, tf.Tensor>, lr: number): void {
-    if (!Number.isFinite(lr) || lr < 0) throw new Error(`AdamW.step: learning rate must be a finite number >= 0, got ${lr}`);
-    for (const name of Object.keys(grads)) {
-      if (!(name in this.m)) {
-        throw new Error(`AdamW.step: gradient for "${name}" but no trainable parameter of that name; ` +
-          `pass the same Params object to the optimizer and the loss`);
-      }
+    this.checkStep(grads, lr);
+    if (this.native()) {
+      this.stepNative(grads, Object.values(grads).map((g) => g.dataSync() as Float32Array), lr, 1);
+      return;
     }
+    this.syncMoments();
     this.t += 1;
     // Bias corrections in float64 on the host, then applied as float32 scalars.
     const bc1 = 1 - Math.pow(this.beta1, this.t);
@@ -112,8 +123,81 @@ export class AdamW implements Optimizer {
     });
   }
 
+  /**
+   * clipByGlobalNorm + step in one pass: on the native kernels each gradient is read once, and the
+   * norm, the clip scale and the update are computed in the add-on (the plain path's ~12 tfjs ops
+   * per tensor cost more than the whole update at this model size).
+   */
+  clipAndStep(grads: Record<string, tf.Tensor>, maxNorm: number, lr: number): number {
+    this.checkStep(grads, lr);
+    if (!this.native()) {
+      const clipped = clipByGlobalNorm(grads, maxNorm);
+      if (Number.isFinite(clipped.norm)) this.step(clipped.grads, lr);
+      tf.dispose(Object.values(clipped.grads));
+      return clipped.norm;
+    }
+    const data = Object.values(grads).map((g) => g.dataSync() as Float32Array);
+    const norm = Math.sqrt(nativeAddon().sumSquares(data));
+    if (Number.isFinite(norm)) this.stepNative(grads, data, lr, clipScale(norm, maxNorm));
+    return norm;
+  }
+
+  private native(): boolean {
+    return chooseKernels(this.kernels, false) === "native";
+  }
+
+  private checkStep(grads: Record<string, tf.Tensor>, lr: number): void {
+    if (!Number.isFinite(lr) || lr < 0) throw new Error(`AdamW.step: learning rate must be a finite number >= 0, got ${lr}`);
+    for (const name of Object.keys(grads)) {
+      if (!(name in this.m)) {
+        throw new Error(`AdamW.step: gradient for "${name}" but no trainable parameter of that name; ` +
+          `pass the same Params object to the optimizer and the loss`);
+      }
+    }
+  }
+
+  /** The update in the add-on: on copies of the parameters, which then replace them, and on the host moments. */
+  private stepNative(grads: Record<string, tf.Tensor>, gradData: Float32Array[], lr: number, gradScale: number): void {
+    this.t += 1;
+    const names = Object.keys(grads);
+    // Copies: a backend may hand out its own storage from dataSync (tfjs-node does, and clones share
+    // it); wasm's dataSync already returns a fresh copy of its heap.
+    const fresh = tf.getBackend() === "wasm";
+    const copy = (t: tf.Tensor) => (fresh ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync() as Float32Array));
+    const p = names.map((n) => copy(this.params[n]!));
+    const moments = names.map((n) => {
+      let h = this.hostMoments.get(n);
+      if (!h) this.hostMoments.set(n, (h = { m: copy(this.m[n]!), v: copy(this.v[n]!) }));
+      return h;
+    });
+    const m = moments.map((h) => h.m);
+    const v = moments.map((h) => h.v);
+    const decayed = Uint8Array.from(names, (n) => (this.decayed.has(n) && this.weightDecay > 0 ? 1 : 0));
+    const hyper = Float64Array.from([lr, this.beta1, this.beta2, this.eps, this.weightDecay,
+      1 - Math.pow(this.beta1, this.t), 1 - Math.pow(this.beta2, this.t), gradScale]);
+    nativeAddon().adamw(p, gradData, m, v, decayed, hyper);
+    tf.tidy(() => {
+      names.forEach((n, i) => {
+        this.params[n]!.assign(tf.tensor(p[i]!, this.params[n]!.shape, "float32"));
+      });
+    });
+  }
+
+  /** Writes the host moments back into the moment variables (copies: the host ones keep changing). */
+  private syncMoments(): void {
+    if (this.hostMoments.size === 0) return;
+    tf.tidy(() => {
+      for (const [n, h] of this.hostMoments) {
+        this.m[n]!.assign(tf.tensor(h.m.slice(), this.m[n]!.shape, "float32"));
+        this.v[n]!.assign(tf.tensor(h.v.slice(), this.v[n]!.shape, "float32"));
+      }
+    });
+    this.hostMoments.clear();
+  }
+
   /** Copies of the moments (the caller owns and disposes the returned tensors). */
   getState(): OptimizerState {
+    this.syncMoments();
     const slots: Record<string, tf.Tensor> = {};
     for (const name of Object.keys(this.m)) {
       slots[`m/${name}`] = tf.clone(this.m[name]!);
@@ -149,6 +233,7 @@ export class AdamW implements Optimizer {
       throw new Error(`AdamW.setState: optimizer state does not match the model (${problems.slice(0, 5).join("; ")}); ` +
         `resume with the same model config the checkpoint was written with`);
     }
+    this.hostMoments.clear();
     for (const name of Object.keys(this.m)) {
       this.m[name]!.assign(state.slots[`m/${name}`]!);
       this.v[name]!.assign(state.slots[`v/${name}`]!);
@@ -157,6 +242,7 @@ export class AdamW implements Optimizer {
   }
 
   dispose(): void {
+    this.hostMoments.clear();
     for (const x of [...Object.values(this.m), ...Object.values(this.v)]) x.dispose();
   }
 }

@@ -8,6 +8,8 @@
 // Parameter names are the checkpoint keys: keep them stable.
 import * as tf from "@tensorflow/tfjs-core";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
+import { chooseKernels, type Kernels } from "./native/index.ts";
+import { nativeLogits } from "./native/ops.ts";
 import { attention, linear, oneHotFloat } from "./ops.ts";
 import type { Rng } from "./rng.ts";
 import type { LogitsFn, Params } from "./types.ts";
@@ -22,6 +24,9 @@ export interface ForwardOptions {
   /** Training mode turns dropout on (needs `rng`); inference (the default) is deterministic. */
   training?: boolean;
   rng?: Rng;
+  /** Which kernels run the model: the add-on's fused ones or the plain tfjs ops (the reference).
+   *  Default: MMADA_KERNELS, else native when available (model/native/index.ts). */
+  kernels?: Kernels;
 }
 
 /** Parameter name -> shape, in a fixed order (checkpoints and the PyTorch reference use it). */
@@ -82,8 +87,19 @@ export function forwardFlopsPerToken(config: ModelConfig, length: number): numbe
   return 2 * parameterCount(config) + config.nLayers * 4 * length * config.dModel;
 }
 
+/** The kernels a forward with these options runs on (dropout exists only on the tfjs path). */
+export function kernelsFor(config: ModelConfig, opts: ForwardOptions = {}): Kernels {
+  return chooseKernels(opts.kernels, Boolean(opts.training) && config.dropout > 0);
+}
+
+/** The parameters in paramShapes order (the add-on's layout). */
+export function orderedParams(model: MMaDA): tf.Variable[] {
+  return paramShapes(model.config).map(([name]) => model.params[name]!);
+}
+
 /** tokens [B, L] int32 -> logits [B, L, V]. */
 export function forward(model: MMaDA, tokens: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+  if (kernelsFor(model.config, opts) === "native") return nativeLogits(model.config, orderedParams(model), tokens);
   const { config: c, params: P } = model;
   const [B, L] = tokens.shape;
   const V = vocabSize(c);
@@ -109,8 +125,8 @@ export function forward(model: MMaDA, tokens: tf.Tensor2D, opts: ForwardOptions 
 }
 
 /** The inference-mode forward as the LogitsFn samplers and UniGRPO consume. */
-export function logitsFn(model: MMaDA): LogitsFn {
-  return (tokens) => forward(model, tokens);
+export function logitsFn(model: MMaDA, opts: Pick<ForwardOptions, "kernels"> = {}): LogitsFn {
+  return (tokens) => forward(model, tokens, opts);
 }
 
 /** Multi-head self-attention over all L positions (no mask). h [B*L, D] -> [B*L, D]. */

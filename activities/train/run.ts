@@ -12,6 +12,7 @@ import type { StepResult } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { mixedLoss } from "../../model/loss.ts";
+import { kernelsSummary } from "../../model/native/index.ts";
 import { maskBatch } from "../../model/masking.ts";
 import { Rng } from "../../model/rng.ts";
 import { cosineWithWarmup } from "../../model/schedule.ts";
@@ -76,7 +77,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       });
       return lastVal;
     };
-    ctx.log(`train '${o.stage}': ${parameterCount(model.config)} parameters, batch ${parts.map((p) => `${p.task}:${p.rows}`).join(" ")}, backend ${backend}`);
+    ctx.log(`train '${o.stage}': ${parameterCount(model.config)} parameters, batch ${parts.map((p) => `${p.task}:${p.rows}`).join(" ")}, backend ${backend}, ${kernelsSummary(model.config.dropout > 0)}`);
 
     const result = await trainResumably(ctx, {
       steps: o.steps,

@@ -13,6 +13,7 @@ import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
+import { kernelsSummary } from "../../model/native/index.ts";
 import { disposeModel, logitsFn, parameterCount, type MMaDA } from "../../model/transformer.ts";
 import { NonFiniteLossError } from "../../model/gradient-step.ts";
 import { unigrpoUpdate, type UnigrpoResult } from "../../model/unigrpo.ts";
@@ -73,7 +74,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
     const adamw = (optimizer = new AdamW(policy.params, { weightDecay: w.weightDecay }));
     const m: EvalModels = { logits: logitsFn(policy), layout, vq: scorers.vq, classifier: scorers.classifier, maxBatch: w.maxBatch };
     const reference = logitsFn(frozen);
-    ctx.log(`unigrpo: ${parameterCount(policy.config)} parameters, G=${w.groupSize} x ${w.promptsPerStep} prompts, mu=${w.mu}, backend ${backend}`);
+    ctx.log(`unigrpo: ${parameterCount(policy.config)} parameters, G=${w.groupSize} x ${w.promptsPerStep} prompts, mu=${w.mu}, backend ${backend}, ${kernelsSummary(false)}`);
 
     /** Mean rewards of the RL steps since the last checkpoint (its score keeps the best policy). */
     let interval: number[] = [];

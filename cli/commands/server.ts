@@ -13,15 +13,15 @@ import { parse } from "../args.ts";
 import { log, withDb } from "../context.ts";
 import { CliError } from "../errors.ts";
 
-function count(v: string | undefined, flag: string): number | undefined {
+function count(v: string | undefined, flag: string, min = 1): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1 && n <= 256)) throw new CliError(`${flag} takes a whole number from 1 to 256 (got '${v}')`);
+  if (!(Number.isInteger(n) && n >= min && n <= 256)) throw new CliError(`${flag} takes a whole number from ${min} to 256 (got '${v}')`);
   return n;
 }
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const usage = "[start|stop|status] [--workers N] [--queues q1,q2]";
+  const usage = "[start|stop|status] [--workers N (0: the dev server alone)] [--queues q1,q2]";
   const { values, positionals } = parse("server", argv, { workers: { type: "string" }, queues: { type: "string" } }, usage);
   const action = positionals[0] ?? "start";
   const ws = openWorkspace();
@@ -43,14 +43,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   if (action !== "start") throw new CliError(`unknown action '${action}'\nusage: mmada server ${usage}`);
   const s = await ensureDevServer(ws.root, log);
-  const queues = (values.queues ?? "default").split(",").filter(Boolean);
-  const p = await ensurePool(ws.root, { address: s.address, embedded: true, uiUrl: s.uiUrl }, {
-    queues,
-    workers: count(values.workers, "--workers"),
-    busy: () => withDb((db) => openRuns(db).length > 0),
-    log,
-  });
   process.stdout.write(`Temporal dev server ${s.started ? "started" : "running"} at ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}\n`);
+  const workers = count(values.workers, "--workers", 0);
+  if (workers === 0) return 0; // the dev server alone (workers started by hand with `mmada worker`)
+  const queues = (values.queues ?? "default").split(",").filter(Boolean);
+  const p = await ensurePool(ws.root, { address: s.address, embedded: true, uiUrl: s.uiUrl }, { queues, workers, busy: () => withDb((db) => openRuns(db).length > 0), log });
   process.stdout.write(`workers: ${p.workers} step workers on ${p.queues.join(", ")} (owner pid ${p.pid}); \`mmada server stop\` stops both\n`);
   return 0;
 }

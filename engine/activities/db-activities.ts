@@ -1,7 +1,6 @@
 // Activities that write the run database. They run on the workspace's database task queue,
 // served only by processes that own the database file, so remote workers never need it.
 // Every call is idempotent (the activity may be retried after a crash).
-import { hostname } from "node:os";
 import {
   recordCheckpoint,
   recordExecutionCached,
@@ -28,9 +27,6 @@ function namedInputs(w: unknown, refs: Record<string, ArtifactRef>): Record<stri
   return out;
 }
 
-export function workerIdentity(): string {
-  return `${hostname()}:${process.pid}`;
-}
 
 export function createDbActivities(deps: { db: RunDb; root: string }): DbActivities {
   const { db, root } = deps;

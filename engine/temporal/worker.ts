@@ -2,6 +2,7 @@
 // queue: the pipeline workflow, the bookkeeping local activities, and the progress recorder. Step
 // workers serve step queues (`queue:` in specs) and run the step kinds; they never open the
 // database. One process may be both (`mmada worker` without --no-db).
+import { hostname } from "node:os";
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
 import { KINDS } from "../../activities/registry.ts";
 import { dbQueueName, stepQueueName } from "../../contract/ids.ts";
@@ -14,6 +15,11 @@ import { workflowBundle } from "./bundle.ts";
 import { connectClient, connectWorker, type Endpoint } from "./connection.ts";
 
 let runtimeInstalled = false;
+
+/** How a worker names itself to Temporal (and so in `executions.worker`): host and pid. */
+export function workerIdentity(): string {
+  return `${hostname()}:${process.pid}`;
+}
 const HEARTBEAT_THROTTLE = "2s";
 /** A stopping worker lets a running step finish or notice cancellation for this long. */
 const SHUTDOWN_GRACE = "10s";
@@ -60,6 +66,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
     workers.push(
       await Worker.create({
         connection,
+        identity: workerIdentity(),
         taskQueue: dbQueueName(opts.ws.id),
         workflowBundle: await workflowBundle(),
         activities: createDbActivities({ db, root: opts.ws.root }),
@@ -76,6 +83,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
     workers.push(
       await Worker.create({
         connection,
+        identity: workerIdentity(),
         taskQueue: stepQueueName(q),
         activities: stepActivities,
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 1,

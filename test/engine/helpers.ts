@@ -91,9 +91,10 @@ function collect(child: ChildProcess, what: string, timeoutMs: number): Promise<
   });
 }
 
-/** Starts the workspace's dev server up front, so the first timed command does not pay for it. */
+/** Starts the workspace's dev server up front (without workers: `mmada run` starts those, or a test
+ *  runs its own), so the first timed command does not pay for it. */
 export async function startServer(ws: TestWorkspace): Promise<void> {
-  const r = await cli(ws, ["server", "start"]);
+  const r = await cli(ws, ["server", "start", "--workers", "0"]);
   if (r.code !== 0) throw new Error(`mmada server start failed (exit ${r.code}): ${r.stderr}`);
 }
 

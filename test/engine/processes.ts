@@ -64,5 +64,5 @@ export function killByEnv(name: string, value: string): void {
   for (const p of pidsWithEnv(name, value)) killTree(p);
 }
 
-/** How the engine names a worker in `executions.worker` (activities/db-activities.ts workerIdentity). */
+/** How the engine names a worker in `executions.worker` (engine/temporal/worker.ts workerIdentity). */
 export const workerId = (pid: number) => `${hostname()}:${pid}`;

@@ -16,7 +16,7 @@ const RECOVER_MS = 60_000;
 let ws: TestWorkspace;
 before(async () => {
   ws = makeWorkspace("worker-crash");
-  ws.env.MMADA_BACKEND = "wasm"; // a known speed, like kill-resume.test.ts
+  Object.assign(ws.env, { MMADA_BACKEND: "wasm", MMADA_KERNELS: "tfjs" }); // a known speed, like kill-resume.test.ts
   await startOwnServer(ws);
 });
 after(() => dispose(ws));
