@@ -28,6 +28,12 @@ export interface StepResult {
   checkpoints?: { step: number; artifact: ArtifactRef }[];
 }
 
+/** What a failed or cancelled step's failure carries besides its message. */
+export interface StepFailureDetails {
+  /** Checkpoints written before it ended (a resumed run continues from them). */
+  checkpoints: NonNullable<StepResult["checkpoints"]>;
+}
+
 /** Heartbeat details of long steps; `checkpoint` lets a retry resume from it. */
 export interface StepProgress {
   /** Plan step id (set by the step runner). */

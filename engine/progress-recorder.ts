@@ -9,7 +9,7 @@ import type { StepProgress } from "../contract/step-io.ts";
 import { openRuns, recordAttempt, recordCheckpoint, recordHeartbeat, type RunDb } from "../runs/index.ts";
 import { reconcileOpenRuns } from "./reconcile.ts";
 
-const EVERY_MS = 2000;
+const EVERY_MS = 1000;
 const STEP_PREFIX = stepActivityId("");
 
 export interface ProgressRecorder {

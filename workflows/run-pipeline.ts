@@ -21,6 +21,7 @@ import { planProblems } from "../contract/limits.ts";
 import type { PlanStep } from "../contract/plan.ts";
 import { STATUS_QUERY, type DbActivities, type RunPipelineInput, type RunStatus, type StepActivities } from "../contract/run.ts";
 import type { StepState } from "../contract/states.ts";
+import type { StepFailureDetails } from "../contract/step-io.ts";
 import { resolveRefs, type StepOutputs } from "./resolve-refs.ts";
 import { RunTracker } from "./run-tracker.ts";
 
@@ -72,7 +73,10 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
       const state: StepState = isCancellation(err) ? "cancelled" : "failed";
       const error = rootMessage(err) || state;
       run.set(step.id, state, { error, finishedAt: Date.now() });
-      await finishStep(step, state, error);
+      const checkpoints = failureDetails(err)?.checkpoints ?? [];
+      await CancellationScope.nonCancellable(() =>
+        db.finishStep({ executionId: executionId(step), state, error, result: { artifacts: {}, metrics: [], checkpoints } }),
+      );
     }
   }
 
@@ -138,6 +142,14 @@ function stepActivity(step: PlanStep) {
       backoffCoefficient: step.retry.backoffCoefficient,
     },
   });
+}
+
+/** What the step's own failure carries (the checkpoints it wrote before it ended). */
+function failureDetails(err: unknown): StepFailureDetails | undefined {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  const details = e instanceof ApplicationFailure || e instanceof CancelledFailure ? e.details : undefined;
+  return details?.[0] as StepFailureDetails | undefined;
 }
 
 /** The root cause's message: activity failures wrap the error the step threw. */

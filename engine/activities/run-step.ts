@@ -10,7 +10,7 @@ import { isArtifactRef } from "../../contract/artifacts.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { fileSafe } from "../../contract/ids.ts";
 import type { StepActivities } from "../../contract/run.ts";
-import type { StepInput, StepProgress, StepResult } from "../../contract/step-io.ts";
+import type { StepFailureDetails, StepInput, StepProgress, StepResult } from "../../contract/step-io.ts";
 import { renderTemplate, templateKey } from "../../contract/template.ts";
 import { artifactPath, hashPath } from "../store/artifacts.ts";
 import { inWorkspace } from "../store/workspace.ts";
@@ -65,13 +65,15 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
         });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        // a step that stopped because it was asked to is reported as cancelled, not failed
-        if (actx.cancellationSignal.aborted) throw new CancelledFailure(bounded(message, relative(deps.root, logFile)));
         if (message.length > ERROR_TEXT_MAX) appendFileSync(logFile, `error: ${message}\n`);
         const text = bounded(message, relative(deps.root, logFile));
-        // Rebuilt without the stack, which repeats the (possibly huge) message
-        if (err instanceof StepFailure) throw ApplicationFailure.create({ message: text, type: err.type, nonRetryable: true });
-        throw ApplicationFailure.create({ message: text, type: err instanceof Error ? err.name : "Error", nonRetryable: false });
+        // the checkpoints written before the end travel with the failure: the run database records them
+        const details: StepFailureDetails[] = [{ checkpoints }];
+        // a step that stopped because it was asked to is reported as cancelled, not failed
+        if (actx.cancellationSignal.aborted) throw new CancelledFailure(text, details);
+        // rebuilt without the stack, which repeats the (possibly huge) message
+        if (err instanceof StepFailure) throw ApplicationFailure.create({ message: text, type: err.type, nonRetryable: true, details });
+        throw ApplicationFailure.create({ message: text, type: err instanceof Error ? err.name : "Error", nonRetryable: false, details });
       }
     },
   };

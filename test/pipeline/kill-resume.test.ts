@@ -34,7 +34,7 @@ const EVERY = 150;
 const STEPS = 330;
 /** The truncation variant: short checkpoint intervals, so two checkpoints exist early. */
 const VARIANT_EVERY = 20;
-const VARIANT_STEPS = 100;
+const VARIANT_STEPS = 300;
 /** Steps before stage 1: run by the first test, reused from the cache by the second. */
 const UPSTREAM = ["data", "vq", "tokens"];
 const WAIT_FOR_STAGE1_MS = 150_000;
