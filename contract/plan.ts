@@ -39,6 +39,8 @@ export interface PlanStep {
   timeoutMs: number;
   heartbeatTimeoutMs: number;
   cache: boolean;
+  /** Cores the step's compute may use (threads of the model's native kernels). */
+  cores: number;
   /** Matrix values of this branch, if any. */
   matrix?: { [key: string]: string | number | boolean };
   /** Declared outputs: name -> artifact kind (dataset, checkpoint, file, dir, ...). */

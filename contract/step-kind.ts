@@ -11,6 +11,7 @@ export interface KindDefaults {
   timeout?: string;
   heartbeatTimeout?: string;
   retry?: { maximumAttempts?: number; initialInterval?: string; backoffCoefficient?: number };
+  cores?: number;
 }
 
 /** A path written in `with` that must stay inside its root (the project, or $MMADA_OUT). */

@@ -22,6 +22,7 @@ export interface StepSettings {
   timeoutMs: number;
   heartbeatTimeoutMs: number;
   cache: boolean;
+  cores: number;
 }
 
 function applyLayer(s: StepSettings, layer: RawStepSettings | KindDefaults | undefined): StepSettings {
@@ -38,6 +39,7 @@ function applyLayer(s: StepSettings, layer: RawStepSettings | KindDefaults | und
     timeoutMs: ms(layer.timeout, s.timeoutMs),
     heartbeatTimeoutMs: ms(layer.heartbeatTimeout, s.heartbeatTimeoutMs),
     cache: "cache" in layer && typeof layer.cache === "boolean" ? layer.cache : s.cache,
+    cores: layer.cores ?? s.cores,
   };
 }
 
@@ -49,6 +51,7 @@ export function resolveSettings(step: RawStep, kind: StepKindInfo | undefined, s
     timeoutMs: DEFAULT_TIMEOUT_MS,
     heartbeatTimeoutMs: DEFAULT_HEARTBEAT_TIMEOUT_MS,
     cache: true,
+    cores: 1,
   };
   return [kind?.defaults, specDefaults, step].reduce<StepSettings>(applyLayer, builtIn);
 }

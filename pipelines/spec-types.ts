@@ -26,6 +26,7 @@ export interface RawStepSettings {
   timeout?: string;
   heartbeatTimeout?: string;
   cache?: boolean;
+  cores?: number;
 }
 
 export type RawMatrix = { [key: string]: Scalar[] };
@@ -52,8 +53,8 @@ export interface RawSpec {
 // Field lists, typed so that a field missing from the interfaces above fails to compile.
 export const SPEC_FIELDS = ["name", "description", "concurrency", "params", "matrix", "defaults", "steps"] as const satisfies readonly (keyof RawSpec)[];
 export const STEP_FIELDS = [
-  "uses", "description", "with", "needs", "queue", "retry", "timeout", "heartbeatTimeout", "cache", "matrix", "gather",
+  "uses", "description", "with", "needs", "queue", "retry", "timeout", "heartbeatTimeout", "cache", "cores", "matrix", "gather",
 ] as const satisfies readonly (keyof RawStep)[];
-export const STEP_SETTINGS_FIELDS = ["queue", "retry", "timeout", "heartbeatTimeout", "cache"] as const satisfies readonly (keyof RawStepSettings)[];
+export const STEP_SETTINGS_FIELDS = ["queue", "retry", "timeout", "heartbeatTimeout", "cache", "cores"] as const satisfies readonly (keyof RawStepSettings)[];
 export const PARAM_FIELDS = ["type", "default", "description", "minimum", "maximum", "enum"] as const satisfies readonly (keyof RawParam)[];
 export const RETRY_FIELDS = ["maximumAttempts", "initialInterval", "backoffCoefficient"] as const satisfies readonly (keyof RawRetry)[];

@@ -12,6 +12,7 @@ import { fileSafe } from "../../contract/ids.ts";
 import type { StepActivities } from "../../contract/run.ts";
 import type { StepFailureDetails, StepInput, StepProgress, StepResult } from "../../contract/step-io.ts";
 import { renderTemplate, templateKey } from "../../contract/template.ts";
+import { useThreads } from "../../model/native/index.ts";
 import { artifactPath, hashPath } from "../store/artifacts.ts";
 import { inWorkspace } from "../store/workspace.ts";
 import { storeInto, withScratch } from "./step-context.ts";
@@ -34,6 +35,7 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
       const checkpointDir = inWorkspace(deps.root, input.checkpointDir);
       mkdirSync(checkpointDir, { recursive: true });
       try {
+        useThreads(input.step.cores ?? 1); // one heavy step per worker process: the step's cores are the process's
         const impl = await entry.load();
         return await withScratch(deps.root, input, attempt, async (scratch) => {
           const ctx: StepContext = {

@@ -73,6 +73,13 @@ export function setNativeThreads(n: number): void {
   nativeAddon().setThreads(n);
 }
 
+/** Threads for what runs next in this process (a step's `cores`), without loading the add-on: it
+ *  takes MMADA_THREADS when it loads, and a loaded one is told now. */
+export function useThreads(n: number): void {
+  process.env.MMADA_THREADS = String(n);
+  if (status?.loaded) status.addon.setThreads(n);
+}
+
 /** One line for logs: which kernels the model runs on (needsDropout: a training forward with
  *  dropout > 0), and why not the native ones. */
 export function kernelsSummary(needsDropout: boolean): string {

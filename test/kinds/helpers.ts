@@ -42,6 +42,7 @@ export function testStepInput(stepId: string, uses: string, checkpointDir: strin
       timeoutMs: 60_000,
       heartbeatTimeoutMs: 60_000,
       cache: false,
+      cores: 1,
       outputs,
     },
     with: {},

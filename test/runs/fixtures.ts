@@ -35,6 +35,7 @@ function step(id: string, uses: string, needs: string[], extra: Partial<PlanStep
     timeoutMs: 60_000,
     heartbeatTimeoutMs: 10_000,
     cache: true,
+    cores: 1,
     outputs: { out: "file" },
     ...extra,
   };
