@@ -5,6 +5,7 @@ import type { StepResult } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
 import { makeContext, tinyDataset, TINY_MODEL, TINY_VQ, type Workspace } from "./helpers.ts";
 import { kindRunner } from "../kind-runner.ts";
+import { TEST_BACKEND } from "../model/test-backend.ts";
 
 const runTokenizeImages = kindRunner("tokenize-images");
 const runTrainVq = kindRunner("train-vq");
@@ -18,7 +19,7 @@ export interface Upstream {
 }
 
 export async function buildUpstream(ws: Workspace): Promise<Upstream> {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
   const dataset = await tinyDataset(ws);
   const vqResult = await runTrainVq(await makeContext(ws, "vq", "train-vq"), { dataset, ...TINY_VQ });
   const vq = vqResult.artifacts.vq!;

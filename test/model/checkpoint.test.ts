@@ -16,10 +16,11 @@ import { makeConfig, type ModelConfig, seqLength } from "../../model/config.ts";
 import { createModel, disposeModel, forward, type MMaDA } from "../../model/transformer.ts";
 import type { Params } from "../../model/types.ts";
 import { MASK_ID, NUM_SPECIAL_TOKENS, vocabSize } from "../../model/vocab.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 let dir: string;
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
   dir = await mkdtemp(join(tmpdir(), "ckpt-test-"));
 });
 after(async () => {

@@ -13,13 +13,14 @@ import {
 import { CheckpointError } from "../../model/checkpoint.ts";
 import { Rng } from "../../model/rng.ts";
 import { loadMnist, PIXELS } from "./mnist-fixture.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 let dir: string;
 let clf: Classifier;
 const data = loadMnist(200, 50);
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
   dir = await mkdtemp(join(tmpdir(), "clf-test-"));
 });
 after(async () => {

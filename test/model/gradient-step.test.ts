@@ -9,9 +9,10 @@ import { constantLr, cosineWithWarmup } from "../../model/schedule.ts";
 import { NonFiniteLossError, type StepInfo } from "../../model/gradient-step.ts";
 import { runSteps } from "./run-steps.ts";
 import type { Params } from "../../model/types.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 const IN = 4;

@@ -14,9 +14,10 @@ import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { gradientStep } from "../../model/gradient-step.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 const STEPS = 100;

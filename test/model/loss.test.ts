@@ -12,9 +12,10 @@ import { oneHotFloat } from "../../model/ops.ts";
 import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { vocabSize } from "../../model/vocab.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 const tok = new CharTokenizer();

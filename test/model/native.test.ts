@@ -17,6 +17,7 @@ import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { gradientStep } from "../../model/gradient-step.ts";
 import { createModel, disposeModel, forward, type MMaDA, paramShapes } from "../../model/transformer.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 /** |native - tfjs| <= REL_TOL * max|tfjs| per tensor: float32 rounding of sums over ~10^3 terms. */
 const REL_TOL = 2e-5;
@@ -28,7 +29,7 @@ const CURVE_STEPS = 50;
 const tok = new CharTokenizer();
 let threadsBefore = 1;
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
   const s = nativeStatus();
   if (s.loaded) threadsBefore = s.addon.threads();
 });

@@ -7,9 +7,10 @@ import { clipByGlobalNorm, globalNorm } from "../../model/clip.ts";
 import { AdamW } from "../../model/optim.ts";
 import { constantLr, cosineWithWarmup, validateCosineSchedule } from "../../model/schedule.ts";
 import type { Params } from "../../model/types.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 function makeParams(): Params {

@@ -12,6 +12,7 @@ import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
 import type { LogitsFn } from "../../model/types.ts";
 import { MASK_ID, imageTokenId } from "../../model/vocab.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 // Unified vocabulary of the stand-in: text ids 0..9, image codes 10..15, MASK 16.
 const TEXT_VOCAB = 10;
@@ -59,7 +60,7 @@ function options(n: number, imageStart: number, extra: Partial<ImageSampleOption
 }
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 describe("maskLength", () => {

@@ -12,6 +12,7 @@ import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
 import type { LogitsFn } from "../../model/types.ts";
 import { MASK_ID } from "../../model/vocab.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 const VOCAB = 12;
 const MASK = VOCAB - 1;
@@ -54,7 +55,7 @@ function promptRows(starts: number[], length: number): Int32Array {
 }
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 describe("numTransferTokens", () => {

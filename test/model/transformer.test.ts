@@ -14,9 +14,10 @@ import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { gradientStep } from "../../model/gradient-step.ts";
 import { createModel, disposeModel, forward, logitsFn, parameterCount, paramShapes } from "../../model/transformer.ts";
 import { MASK_ID, vocabSize } from "../../model/vocab.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 const tok = new CharTokenizer();

@@ -18,6 +18,7 @@ import {
   DIFFUSION_STEPS, groupAdvantages, maskRatios, responseMasks, sampleGroup, unigrpoUpdate, type Group,
 } from "../../model/unigrpo.ts";
 import { MASK_ID } from "../../model/vocab.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 // Unified vocabulary of the tiny model: text 0..9, image codes 10..14, MASK 15.
 const TEXT_VOCAB = 10;
@@ -91,7 +92,7 @@ async function responseLogLik(fn: LogitsFn, g: Group, masked: Int32Array, maskId
 const BASE = { maskId: MASK, lr: 0.01, clip: 1, eps: 0.2, beta: 0.04 };
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 describe("groupAdvantages", () => {

@@ -14,9 +14,10 @@ import {
 } from "../../model/vq.ts";
 import { initCodebookKmeans, isCodebookInitialised, trainVqStep } from "../../model/vq-train.ts";
 import { loadMnist, PIXELS } from "./mnist-fixture.ts";
+import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {
-  await initBackend("wasm");
+  await initBackend(TEST_BACKEND);
 });
 
 describe("patches", () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ComparedResults } from "../../results/compare-results.ts";
-import { cli, parseJson, STACK_FRAME, type TestWorkspace } from "../engine/helpers.ts";
+import { cli, parseJson, STACK_FRAME, type TestWorkspace } from "../e2e/engine/helpers.ts";
 import { EVAL, fixtureWorkspace, RUN_A, RUN_B, TRAIN, type FixtureWorkspace } from "./fixture-workspace.ts";
 
 let fixture: FixtureWorkspace;

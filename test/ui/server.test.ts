@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { closeRunDb, getRun, openRunDbReadOnly, type RunDb } from "../../runs/index.ts";
 import { createUiApp, startUi } from "../../ui/server.ts";
 import { loopbackHosts } from "../../ui/security.ts";
-import { REPO_ROOT, STACK_FRAME } from "../engine/helpers.ts";
+import { REPO_ROOT, STACK_FRAME } from "../e2e/engine/helpers.ts";
 import { EVAL, fixtureWorkspace, RUN_A, RUN_B, type FixtureWorkspace } from "./fixture-workspace.ts";
 
 const PORT = 8799;

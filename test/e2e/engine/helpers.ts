@@ -12,9 +12,9 @@ import { killByEnv, killTree } from "./processes.ts";
 export * from "./processes.ts";
 export * from "./run-db.ts";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DIAMOND = "pipelines/examples/diamond.yaml";
-export const LONG_STEP = "test/engine/specs/long-step.yaml";
+export const LONG_STEP = "test/e2e/engine/specs/long-step.yaml";
 
 /** A CLI command that hangs is a failure, not a reason to hang the suite. */
 const COMMAND_TIMEOUT_MS = 180_000;

@@ -1,16 +1,16 @@
-// Helpers of the MMaDA pipeline end-to-end tests, on top of test/engine/helpers.ts (workspace, CLI
+// Helpers of the MMaDA pipeline end-to-end tests, on top of test/e2e/engine/helpers.ts (workspace, CLI
 // subprocess, dev server per file, read-only run database): what these tests read that the engine
 // tests do not (progress, metrics, checkpoints, step logs, Temporal failure types) and specs derived
 // from pipelines/mmada-smoke.yaml at test time.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
-import { workflowIdOf } from "../../contract/ids.ts";
+import { connectClient, endpoint } from "../../../engine/temporal/connection.ts";
+import { workflowIdOf } from "../../../contract/ids.ts";
 import { alive, REPO_ROOT, startServer, withRunDb, type TestWorkspace } from "../engine/helpers.ts";
 
 export const SMOKE = "pipelines/mmada-smoke.yaml";
-export const LONG_STAGE1 = "test/pipeline/specs/mmada-long-stage1.yaml";
+export const LONG_STAGE1 = "test/e2e/pipeline/specs/mmada-long-stage1.yaml";
 
 /** How long a dev server that lost its port to another workspace's takes to exit (~1 s). */
 const SERVER_SETTLE_MS = 1500;

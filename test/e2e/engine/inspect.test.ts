@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Lineage, RunComparison, RunDetail, RunSummary } from "../../runs/index.ts";
+import type { Lineage, RunComparison, RunDetail, RunSummary } from "../../../runs/index.ts";
 import { cli, cliJson, DIAMOND, dispose, makeWorkspace, startServer, STACK_FRAME, type TestWorkspace } from "./helpers.ts";
 
 /** Two runs that differ in `n` (everything runs twice), then a rerun of the first (all cached). */

@@ -3,8 +3,8 @@
 // (or skipped), the run ends cancelled and `mmada run` exits 1.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
-import { workflowIdOf } from "../../contract/ids.ts";
+import { connectClient, endpoint } from "../../../engine/temporal/connection.ts";
+import { workflowIdOf } from "../../../contract/ids.ts";
 import {
   dispose,
   executionNow,

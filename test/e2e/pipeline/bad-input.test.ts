@@ -20,8 +20,8 @@ import {
 } from "../engine/helpers.ts";
 import { activityFailures, eventsOf, finalMetric, startOwnServer, stepLog } from "./helpers.ts";
 
-const BYO_TEXT = "test/pipeline/specs/byo-text.yaml";
-const MISSING_IMAGES = "test/pipeline/specs/missing-images.yaml";
+const BYO_TEXT = "test/e2e/pipeline/specs/byo-text.yaml";
+const MISSING_IMAGES = "test/e2e/pipeline/specs/missing-images.yaml";
 const FILE = "text-with-bad-lines.jsonl";
 /** The broken lines of fixtures/text-with-bad-lines.jsonl, as `file:line: reason`. */
 const BAD_LINES = [

@@ -48,17 +48,17 @@ const CASES: Case[] = [
   { name: "plan of a spec path that does not exist", args: ["plan", "no-such.yaml"], stderr: [/E_FILE_NOT_FOUND/, /'no-such\.yaml' does not exist/] },
   {
     name: "command output path escaping $MMADA_OUT with ..",
-    args: ["run", "test/engine/specs/escape-relative.yaml"],
+    args: ["run", "test/e2e/engine/specs/escape-relative.yaml"],
     stderr: [/escape-relative\.yaml:8:23: error E_PATH_ESCAPE/, /output path '\.\.\/x' of step 'a' must stay inside \$MMADA_OUT/],
   },
   {
     name: "command output path that is absolute",
-    args: ["run", "test/engine/specs/escape-absolute.yaml"],
+    args: ["run", "test/e2e/engine/specs/escape-absolute.yaml"],
     stderr: [/escape-absolute\.yaml:8:\d+: error E_PATH_ESCAPE/, /output path '\/tmp\/mmada-escape-x'/],
   },
   {
     name: "broken YAML (with line and column)",
-    args: ["run", "test/engine/specs/broken.yaml"],
+    args: ["run", "test/e2e/engine/specs/broken.yaml"],
     stderr: [/broken\.yaml:6:11: error E_YAML_SYNTAX: unclosed .{./, /nothing was run/],
   },
   { name: "an unknown option (shows the usage)", args: ["run", DIAMOND, "--bogus"], stderr: [/^error: unknown option '--bogus'$/m, /usage: mmada run <spec\.yaml>/] },

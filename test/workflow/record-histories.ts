@@ -1,0 +1,24 @@
+// Records the histories the replay test replays (test/workflow/histories/): one run per way a run
+// can end. Run it after a deliberate, compatible change to the workflow:
+//   npm run record:histories
+// A change that makes the recorded histories fail to replay would break runs in flight when
+// workers are upgraded: version it (workflow patching) instead of re-recording.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { historyToJSON } from "@temporalio/common/lib/proto-utils.js";
+import { planOf, startEnv } from "./env.ts";
+import { HISTORY_SCENARIOS } from "./histories.ts";
+import { runScenario } from "./scenario.ts";
+
+const dir = join(import.meta.dirname, "histories");
+mkdirSync(dir, { recursive: true });
+const env = await startEnv();
+try {
+  for (const sc of HISTORY_SCENARIOS) {
+    const s = await runScenario(env, planOf(sc.yaml), sc.name, sc.scripts, sc.during);
+    writeFileSync(join(dir, `${sc.name}.json`), `${historyToJSON(s.history)}\n`);
+    process.stdout.write(`recorded ${sc.name}: ${s.outcome.status?.status ?? (s.outcome.error as Error).message}\n`);
+  }
+} finally {
+  await env.teardown();
+}
