@@ -14,10 +14,16 @@ import { hashFiles, sourceClosure } from "./source-hash.ts";
 
 let registry: Record<string, StepKindInfo> | undefined;
 
-/** Every registered kind with its code-derived version. */
+/** Every registered kind with its code-derived version (hashed when first asked for: a command
+ *  that compiles a spec hashes only the kinds it uses). */
 export function stepKinds(): Record<string, StepKindInfo> {
   registry ??= Object.fromEntries(
-    Object.entries(KINDS).map(([name, entry]) => [name, { ...entry.definition, version: kindVersion(name) }]),
+    Object.entries(KINDS).map(([name, entry]) => {
+      let version: string | undefined;
+      const info = { ...entry.definition } as StepKindInfo;
+      Object.defineProperty(info, "version", { enumerable: true, get: () => (version ??= kindVersion(name)) });
+      return [name, info];
+    }),
   );
   return registry;
 }

@@ -1,14 +1,9 @@
 // Image helpers for flattened square grey images (MNIST: 28x28 in [0, 1], row-major, [B, S*S]).
 // Patches are listed row-major over the grid, so VQ token i is the patch at (i / g, i % g).
 import * as tf from "@tensorflow/tfjs-core";
+import { gridSide } from "./vq-config.ts";
 
-/** Side of the patch grid, checking that patches tile the image exactly. */
-export function gridSide(imageSize: number, patchSize: number): number {
-  if (!(Number.isInteger(patchSize) && patchSize > 0 && imageSize % patchSize === 0)) {
-    throw new Error(`patchSize ${patchSize} must be a positive divisor of imageSize ${imageSize} (for 28: 4 -> 49 tokens, 7 -> 16 tokens)`);
-  }
-  return imageSize / patchSize;
-}
+export { gridSide } from "./vq-config.ts";
 
 /** Column order that lists pixels patch by patch: perm[j] = source pixel of patch-major column j. */
 function patchOrder(imageSize: number, patchSize: number): { perm: Int32Array; inverse: Int32Array } {

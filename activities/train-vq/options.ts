@@ -2,7 +2,7 @@
 // and again by the step): the VQ config they make must be valid, and the first batch must hold
 // enough codes to seed every codebook entry by k-means.
 import type { KindProblem } from "../../contract/step-kind.ts";
-import { DEFAULT_VQ_CONFIG, validateVqConfig, type VqConfig } from "../../model/vq.ts";
+import { DEFAULT_VQ_CONFIG, validateVqConfig, type VqConfig } from "../../model/vq-config.ts";
 import type { WithInputs } from "../kit/inputs.ts";
 import type { TrainVqWith } from "./schema.ts";
 

@@ -1,5 +1,5 @@
 // Acceptance 2: a worker killed with SIGKILL in the middle of a long step. Temporal notices the
-// missing heartbeats (heartbeatTimeout 2s), retries the step on the surviving worker, and the run
+// missing heartbeats (heartbeatTimeout 5s: short, yet safe on a loaded machine), retries the step on the surviving worker, and the run
 // succeeds with nothing lost or duplicated in the run database. A second test checks that the
 // killed worker's step command did not live on beside the retry.
 import assert from "node:assert/strict";
