@@ -48,7 +48,7 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
               lastProgress = { ...lastProgress, ...p };
               actx.heartbeat(lastProgress);
             },
-            store: storeInto(deps.root),
+            store: storeInto(deps.root, scratch),
             pathOf: (ref) => artifactPath(deps.root, ref),
             hashOf: async (path) => (await hashPath(path)).sha256,
             checkpointDir,

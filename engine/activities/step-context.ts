@@ -17,7 +17,8 @@ export async function withScratch<T>(root: string, input: StepInput, attempt: nu
   }
 }
 
-export function storeInto(root: string) {
+/** A step's `ctx.store`: its outputs move in from its own scratch folder, and only from there. */
+export function storeInto(root: string, scratch: string) {
   return (path: string, kind: string, opts: { name?: string; meta?: ArtifactRef["meta"] } = {}) =>
-    putArtifact(root, path, kind, { ...opts, move: true });
+    putArtifact(root, path, kind, { ...opts, move: true, within: [scratch] });
 }

@@ -1,11 +1,17 @@
 // Content-addressed artifact store inside the workspace: artifacts/<sha[0:2]>/<sha>/<name>.
 // A file is hashed, copied to a temp name beside its final place, then renamed, so a crash never
 // leaves a half-written artifact under a valid hash. Directories hash their sorted manifest.
+//
+// What may enter: a step's outputs are moved in from its own scratch folder and must be plain files
+// and folders there (a symlink, or a path that resolves elsewhere, is refused: the store never moves
+// or deletes anything outside the workspace); project input files are copied in, and what they
+// resolve to (realpath, symlinks inside folders included) must stay inside the allowed roots.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { cp, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { cp, lstat, mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, join, relative, sep } from "node:path";
 import type { ArtifactRef } from "../../contract/artifacts.ts";
+import { StepFailure } from "../../contract/failures.ts";
 import { inWorkspace } from "./workspace.ts";
 
 export async function sha256File(path: string): Promise<string> {
@@ -18,8 +24,9 @@ async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(p)));
-    else if (entry.isFile()) out.push(p);
+    const st = entry.isSymbolicLink() ? await stat(p) : undefined; // checked by the caller (putArtifact)
+    if (entry.isDirectory() || st?.isDirectory()) out.push(...(await listFiles(p)));
+    else if (entry.isFile() || st?.isFile()) out.push(p);
   }
   return out.sort();
 }
@@ -38,13 +45,18 @@ export async function hashPath(path: string): Promise<{ sha256: string; size: nu
   return { sha256: manifest.digest("hex"), size, isDir: true };
 }
 
+export interface PutOptions {
+  name?: string;
+  /** Move the source in (a step's own output) instead of copying it (a project file). */
+  move?: boolean;
+  meta?: ArtifactRef["meta"];
+  /** Folders the source (and everything under it, symlinks resolved) must stay inside. */
+  within?: string[];
+}
+
 /** Moves (or copies) a file or directory into the store; returns its reference. Idempotent. */
-export async function putArtifact(
-  root: string,
-  src: string,
-  kind: string,
-  opts: { name?: string; move?: boolean; meta?: ArtifactRef["meta"] } = {},
-): Promise<ArtifactRef> {
+export async function putArtifact(root: string, src: string, kind: string, opts: PutOptions = {}): Promise<ArtifactRef> {
+  await checkSource(src, opts);
   const { sha256, size } = await hashPath(src);
   const name = opts.name ?? basename(src);
   const uri = ["artifacts", sha256.slice(0, 2), sha256, name].join("/");
@@ -54,7 +66,7 @@ export async function putArtifact(
     await mkdir(join(dest, ".."), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
     if (opts.move) await rename(src, tmp).catch(() => cp(src, tmp, { recursive: true }));
-    else await cp(src, tmp, { recursive: true });
+    else await cp(src, tmp, { recursive: true, dereference: true });
     await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
       // another worker stored the same content first: same bytes, keep theirs
       await rm(tmp, { recursive: true, force: true });
@@ -64,6 +76,29 @@ export async function putArtifact(
     await rm(src, { recursive: true, force: true });
   }
   return { sha256, uri, kind, size, ...(opts.meta ? { meta: opts.meta } : {}) };
+}
+
+/** Refuses a source the store must not take: symlinked outputs, anything resolving outside `within`. */
+export async function checkSource(src: string, opts: PutOptions): Promise<void> {
+  const roots = await Promise.all((opts.within ?? []).map((r) => realpath(r).catch(() => r)));
+  const inside = (p: string) => roots.length === 0 || roots.some((r) => p === r || p.startsWith(r + sep));
+  const visit = async (p: string): Promise<void> => {
+    const st = await lstat(p);
+    if (st.isSymbolicLink()) {
+      if (opts.move) throw new StepFailure("PathEscape", `'${p}' is a symbolic link; a step's outputs must be the files and folders it wrote under $MMADA_OUT`);
+      const target = await realpath(p);
+      if (!inside(target)) throw new StepFailure("PathEscape", `'${p}' resolves to '${target}', outside ${opts.within!.join(" and ")}; inputs must stay inside the project or the workspace`);
+      const tst = await stat(target);
+      if (tst.isDirectory()) await Promise.all((await readdir(target)).map((e) => visit(join(target, e))));
+      return;
+    }
+    if (st.isDirectory()) await Promise.all((await readdir(p)).map((e) => visit(join(p, e))));
+  };
+  const real = await realpath(src);
+  if (!inside(real)) {
+    throw new StepFailure("PathEscape", `'${src}' resolves to '${real}', outside ${opts.within!.join(" and ")}` + (opts.move ? "; a step's outputs must be written under $MMADA_OUT" : "; inputs must stay inside the project or the workspace"));
+  }
+  await visit(src);
 }
 
 /** Absolute path of an artifact. */

@@ -4,7 +4,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { stepKinds } from "../kinds.ts";
-import { hashPath, putArtifact } from "./artifacts.ts";
+import { checkSource, hashPath, putArtifact } from "./artifacts.ts";
 import type { ArtifactRef } from "../../contract/artifacts.ts";
 import type { Plan, PlanValue } from "../../contract/plan.ts";
 
@@ -29,9 +29,13 @@ async function stage(value: PlanValue, put: Put, cwd: string): Promise<PlanValue
 /** With `hashOnly` (for `mmada plan`) nothing is copied: the refs carry the content hashes only. */
 export async function stageInputs(plan: Plan, root: string, opts: { cwd?: string; hashOnly?: boolean } = {}): Promise<Plan> {
   const cwd = opts.cwd ?? process.cwd();
+  const within = [cwd, root];
   const put: Put = opts.hashOnly
-    ? async (abs, kind) => ({ ...(await hashPath(abs)), uri: "", kind })
-    : (abs, kind) => putArtifact(root, abs, kind);
+    ? async (abs, kind) => {
+        await checkSource(abs, { within });
+        return { ...(await hashPath(abs)), uri: "", kind };
+      }
+    : (abs, kind) => putArtifact(root, abs, kind, { within });
   const steps = await Promise.all(
     plan.steps.map(async (s) => {
       const fields = Object.keys(stepKinds()[s.uses]?.inputs ?? {});

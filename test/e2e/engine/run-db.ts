@@ -14,10 +14,12 @@ export interface ExecutionRow {
   state: string;
   attempt: number;
   worker: string | null;
+  progress_json: string | null;
   cached_from: string | null;
   started_at: string | null;
   finished_at: string | null;
   error: string | null;
+  params_json: string;
 }
 
 export interface RunRow {
@@ -27,6 +29,7 @@ export interface RunRow {
   started_at: string;
   finished_at: string | null;
   error: string | null;
+  params_json: string;
 }
 
 /** Opens runs.db read-only for one query batch (a fresh snapshot each call; closed afterwards). */
