@@ -52,7 +52,9 @@ export function openRunDb(file: string, options: OpenRunDbOptions = {}): RunDb {
     return { file: path, sqlite, orm, now: () => clock().toISOString() };
   } catch (err) {
     sqlite.close();
-    throw new Error(`runs: cannot open the run database ${path}: ${(err as Error).message}`, { cause: err });
+    const damaged = /not a database|malformed|corrupt/i.test((err as Error).message);
+    const hint = damaged ? `; it is damaged: move it aside (e.g. mv ${path} ${path}.damaged) and the next command starts a new one` : "";
+    throw new Error(`runs: cannot open the run database ${path}: ${(err as Error).message}${hint}`, { cause: err });
   }
 }
 

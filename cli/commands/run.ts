@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import type { WorkflowHandle } from "@temporalio/client";
+import { ServiceError, type WorkflowHandle } from "@temporalio/client";
 import { dbQueueName } from "../../contract/ids.ts";
 import type { Plan } from "../../contract/plan.ts";
 import type { RunPipelineInput, RunStatus } from "../../contract/run.ts";
@@ -107,6 +107,7 @@ async function execute(a: ExecuteArgs): Promise<number> {
   for (const f of a.values.force ?? []) if (!known.has(f)) throw new CliError(`--force ${f}: no such step in ${a.plan.pipeline}`);
   const workers = workerCount(a.values.workers);
   const ws = openWorkspace();
+  withDb(() => undefined); // a damaged run database is reported here, before anything starts
   const say = a.values.json ? () => {} : log;
   const ep = await endpoint(ws.root, say);
   const { client, close } = await connectClient(ep);
@@ -135,7 +136,18 @@ async function execute(a: ExecuteArgs): Promise<number> {
     const started = Date.now();
     const interrupt = onInterrupt(handle, a.runId, say);
     const following = follow(handle, say);
-    const outcome = await Promise.race([finalStatus(handle).then((s) => ({ status: s })), interrupt.detached.then(() => ({ detached: true as const }))]);
+    const outcome = await Promise.race([
+      finalStatus(handle).then((s) => ({ status: s })),
+      interrupt.detached.then(() => ({ detached: true as const })),
+    ]).catch(async (err: unknown) => {
+      interrupt.dispose();
+      await following.stop();
+      if (!(err instanceof ServiceError)) throw err;
+      throw new CliError(
+        `lost the Temporal server at ${ep.address} while following run ${a.runId} (${err.message}); the run is kept in the server's state` +
+          (ep.embedded ? ": `mmada server start` brings the server back and the run continues" : "") + `; \`mmada status ${a.runId}\` follows it`,
+      );
+    });
     interrupt.dispose();
     if ("detached" in outcome) {
       await following.stop();

@@ -103,7 +103,9 @@ const LAUNCH_TRIES = 5;
 const SETTLE_MS = 1000;
 
 async function launch(dir: string, infoFile: string, log: (msg: string) => void): Promise<DevServer> {
-  let preferred = DEFAULT_PORT;
+  // a server restarted after a crash takes its old port back when it can: the workspace's workers,
+  // still retrying that address, reconnect and runs continue from the state on disk
+  let preferred = previousPort(infoFile) ?? DEFAULT_PORT;
   for (let attempt = 1; ; attempt++) {
     const port = await freePort(preferred);
     const started = await tryLaunch(dir, port, log);
@@ -114,6 +116,14 @@ async function launch(dir: string, infoFile: string, log: (msg: string) => void)
     // another workspace's server took the port between our check and its bind: try further up
     if (attempt >= LAUNCH_TRIES) throw new Error(`the Temporal dev server failed to start ${LAUNCH_TRIES} times; see ${join(dir, "server.log")}`);
     preferred = port + 2;
+  }
+}
+
+function previousPort(infoFile: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(infoFile, "utf8")) as ServerFile).port;
+  } catch {
+    return undefined;
   }
 }
 
