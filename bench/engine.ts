@@ -1,178 +1,130 @@
-// `npm run bench:engine`: the engine's per-step orchestration overhead, measured through the real
-// CLI on the embedded Temporal dev server. pipelines/examples/noop50.yaml is 50 `true` command steps
-// (5 parallel chains of 10, concurrency 5, cache off), so all the time is orchestration: the
-// workflow, three activities per step (prepare, run, finish), SQLite writes, one shell spawn.
-// A cached rerun needs caching on and distinct cache keys, so a derived copy of noop50 is written
-// with `cache: true` and `true # <step id>` commands; its reruns never reach a step worker.
-// Options: --reps N (default 3, the median is reported), --no-write (leave BENCHMARKS.md alone).
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// `npm run bench:engine`: what the engine costs a user, now and at a baseline commit, measured in
+// the same run on the same machine (so the ratio is fair on a shared, noisy machine):
+//  - CLI start-up: `mmada --help`, `validate`, `runs`, `status` (wall time of the process);
+//  - a fully cached rerun of the diamond pipeline (wall time of `mmada run`, the workspace's dev
+//    server already up; workers are long-lived now, the baseline started its own every run);
+//  - a no-op step's workflow time: pipelines/examples/noop50.yaml (50 `true` command steps, 5 chains
+//    of 10, concurrency 5, cache off), recorded start -> finish divided by 50.
+// The baseline is `git archive <commit>` unpacked into a temporary folder that shares this
+// checkout's node_modules and .tools. Reps alternate between the two, and medians are reported.
+// Options: --baseline <commit> (default d3bba97, before long-lived workers and the compiled CLI),
+//          --reps N (default 5), --no-write (leave BENCHMARKS.md alone).
+import { execSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { parse, stringify } from "yaml";
-import { temporalBinary } from "../engine/temporal/dev-server.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const NOOP50 = "pipelines/examples/noop50.yaml";
-const STEPS = 50;
-const CHAIN_LENGTH = 10;
-const DEFAULT_REPS = 3;
-const COMMAND_TIMEOUT_MS = 600_000;
-
 const args = process.argv.slice(2);
-const repsAt = args.indexOf("--reps");
-const REPS = repsAt >= 0 ? Number(args[repsAt + 1]) : DEFAULT_REPS;
-if (!(Number.isInteger(REPS) && REPS > 0)) throw new Error(`--reps ${args[repsAt + 1]}: give a positive whole number`);
+const opt = (name: string, d: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : d);
+const BASELINE = opt("--baseline", "d3bba97");
+const REPS = Number(opt("--reps", "5"));
 const WRITE = !args.includes("--no-write");
+const NOOP_STEPS = 50;
+const TIMEOUT_MS = 600_000;
 
-const home = mkdtempSync(join(tmpdir(), "mmada-bench-engine-"));
-const env: NodeJS.ProcessEnv = { ...process.env, MMADA_HOME: home };
-delete env.TEMPORAL_ADDRESS;
+interface Impl {
+  name: string;
+  dir: string;
+  home: string;
+}
 
-/** Runs the CLI once; returns its wall time (process start to exit, what a user waits). */
-function mmada(cliArgs: string[]): { ms: number; stdout: string } {
+function mmada(impl: Impl, cliArgs: string[]): { ms: number; stdout: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, MMADA_HOME: impl.home };
+  delete env.TEMPORAL_ADDRESS;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ["bin/mmada.js", ...cliArgs], { cwd: ROOT, env, encoding: "utf8", timeout: COMMAND_TIMEOUT_MS });
+  const r = spawnSync(process.execPath, ["bin/mmada.js", ...cliArgs], { cwd: impl.dir, env, encoding: "utf8", timeout: TIMEOUT_MS });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`mmada ${cliArgs.join(" ")} exited ${r.status}\n${r.stderr}`);
+  if (r.status !== 0 && !cliArgs.includes("--allow-fail")) throw new Error(`${impl.name}: mmada ${cliArgs.join(" ")} exited ${r.status}\n${r.stderr}`);
   return { ms, stdout: r.stdout };
 }
 
-/** Workflow time (start to finish as recorded by the run) and the state of every step. */
-function recorded(runId: string): { ms: number; states: Record<string, number> } {
-  const db = new Database(join(home, "runs.db"), { readonly: true });
+function workflowMs(impl: Impl, runId: string): number {
+  const db = new Database(join(impl.home, "runs.db"), { readonly: true });
   try {
     const run = db.prepare("SELECT started_at, finished_at FROM runs WHERE id = ?").get(runId) as { started_at: string; finished_at: string };
-    const rows = db.prepare("SELECT state, count(*) AS n FROM executions WHERE run_id = ? GROUP BY state").all(runId) as { state: string; n: number }[];
-    return { ms: Date.parse(run.finished_at) - Date.parse(run.started_at), states: Object.fromEntries(rows.map((r) => [r.state, r.n])) };
+    return Date.parse(run.finished_at) - Date.parse(run.started_at);
   } finally {
     db.close();
   }
 }
 
-/** One run of a spec; checks that all 50 steps ended in `expect`. */
-function timedRun(spec: string, name: string, expect: "succeeded" | "cached"): { wallMs: number; workflowMs: number } {
-  const { ms } = mmada(["run", spec, "--name", name, "--json"]);
-  const r = recorded(name);
-  if (r.states[expect] !== STEPS) throw new Error(`${name}: expected ${STEPS} ${expect} steps, got ${JSON.stringify(r.states)}`);
-  return { wallMs: ms, workflowMs: r.ms };
-}
-
-/** noop50 with caching on and a distinct command per step (else all 50 share one cache key). */
-function cachedVariant(): string {
-  const spec = parse(readFileSync(join(ROOT, NOOP50), "utf8")) as { name: string; defaults?: object; steps: Record<string, { with: { run: string } }> };
-  spec.name = "noop50-cached";
-  spec.defaults = { ...spec.defaults, cache: true };
-  for (const [id, step] of Object.entries(spec.steps)) step.with.run = `true # ${id}`;
-  const file = join(home, "noop50-cached.yaml");
-  writeFileSync(file, stringify(spec));
-  return file;
-}
-
-interface Report {
-  rows: [string, string, string][];
-  reps: number;
-  machine: string;
-  date: string;
-  load: [number, number];
-}
-
-/** The "## Engine" section of BENCHMARKS.md, replaced in place (other sections are left as they are). */
-function replaceSection(doc: string, r: Report): string {
-  const section = [
-    "## Engine",
-    "",
-    "Per-step orchestration overhead, `npm run bench:engine` (bench/engine.ts): `mmada run` of",
-    "`pipelines/examples/noop50.yaml` (50 `true` command steps, 5 parallel chains of 10, concurrency 5,",
-    "cache off), and a fully cached rerun of a copy with caching on and a distinct command per step.",
-    `Median of ${r.reps} runs. Wall time is what a user waits for \`mmada run\` (tsx start-up, connecting, starting`,
-    "the workflow worker and the step worker process, the HTML report included); workflow time is the run's",
-    "recorded start -> finish.",
-    "'per chained step' divides by the 10 dependent steps on the critical path.",
-    "",
-    `Machine: ${r.machine}. Measured ${r.date}; load average ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
-    "(the machine is shared with other work: the numbers are upper bounds).",
-    "",
-    "| what | time | note |",
-    "|---|---:|---|",
-    ...r.rows.map(([what, value, note]) => `| ${what} | ${value} | ${note} |`),
-    "",
-  ].join("\n");
-  const start = doc.search(/^## Engine\s*$/m);
-  if (start < 0) return `${doc.trimEnd()}\n\n${section}`;
-  const next = doc.slice(start + 1).search(/^## /m);
-  const end = next < 0 ? doc.length : start + 1 + next;
-  return `${doc.slice(0, start)}${section}${next < 0 ? "" : "\n"}${doc.slice(end)}`;
+function baseline(commit: string): Impl {
+  const dir = mkdtempSync(join(tmpdir(), "mmada-baseline-"));
+  execSync(`git archive ${commit} | tar -x -C ${dir}`, { cwd: ROOT });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  symlinkSync(join(ROOT, ".tools"), join(dir, ".tools"));
+  return { name: `baseline ${commit}`, dir, home: mkdtempSync(join(tmpdir(), "mmada-bench-base-")) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const perStep = (ms: number, n: number) => `${(ms / n).toFixed(0)} ms`;
-
-function machine(): string {
-  const cpu = cpus();
-  const temporal = spawnSync(temporalBinary(), ["--version"], { encoding: "utf8" }).stdout.trim();
-  return `${cpu.length}-core ${cpu[0]?.model ?? "CPU"}, Node ${process.version}, ${temporal}, embedded dev server (SQLite state), run database SQLite WAL`;
-}
-
+const now: Impl = { name: "now", dir: ROOT, home: mkdtempSync(join(tmpdir(), "mmada-bench-now-")) };
+const base = baseline(BASELINE);
+const impls = [base, now];
+const load0 = loadavg()[0]!;
 try {
-  const load0 = loadavg()[0]!;
-  const server = mmada(["server", "start"]);
-  const variant = cachedVariant();
-  // first run in a fresh workspace: also builds and caches the workflow bundle (webpack)
-  const first = timedRun(NOOP50, "bench-first", "succeeded");
-  const primed = timedRun(variant, "bench-cached-prime", "succeeded");
-  const floor = median([0, 1, 2].map(() => mmada(["runs", "--limit", "1"]).ms));
-
-  const cold: { wallMs: number; workflowMs: number }[] = [];
-  const cached: { wallMs: number; workflowMs: number }[] = [];
-  for (let i = 0; i < REPS; i++) {
-    cold.push(timedRun(NOOP50, `bench-cold-${i}`, "succeeded"));
-    cached.push(timedRun(variant, `bench-cached-${i}`, "cached"));
-    process.stderr.write(`rep ${i + 1}/${REPS}: cold ${s(cold[i]!.wallMs)}, cached ${s(cached[i]!.wallMs)}\n`);
+  for (const impl of impls) {
+    mmada(impl, ["server", "start"]);
+    mmada(impl, ["run", "pipelines/examples/diamond.yaml", "--name", "warm"]); // fills the cache, builds bundles
+  }
+  const samples = new Map<string, Map<string, number[]>>(impls.map((i) => [i.name, new Map()]));
+  const add = (impl: Impl, key: string, ms: number) => samples.get(impl.name)!.set(key, [...(samples.get(impl.name)!.get(key) ?? []), ms]);
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const impl of rep % 2 === 0 ? impls : [...impls].reverse()) {
+      add(impl, "`mmada --help`", mmada(impl, ["--help"]).ms);
+      add(impl, "`mmada validate diamond.yaml`", mmada(impl, ["validate", "pipelines/examples/diamond.yaml"]).ms);
+      add(impl, "`mmada runs`", mmada(impl, ["runs"]).ms);
+      add(impl, "`mmada status <run>`", mmada(impl, ["status", "warm"]).ms);
+      add(impl, "fully cached `mmada run diamond.yaml`", mmada(impl, ["run", "pipelines/examples/diamond.yaml", "--name", `cached-${rep}`]).ms);
+      if (rep < 3) {
+        mmada(impl, ["run", "pipelines/examples/noop50.yaml", "--name", `noop-${rep}`]);
+        add(impl, "no-op step, workflow time per step", workflowMs(impl, `noop-${rep}`) / NOOP_STEPS);
+      }
+      process.stderr.write(`rep ${rep + 1}/${REPS}: ${impl.name} done\n`);
+    }
   }
   const load1 = loadavg()[0]!;
-
-  const coldWall = median(cold.map((r) => r.wallMs));
-  const coldFlow = median(cold.map((r) => r.workflowMs));
-  const cachedWall = median(cached.map((r) => r.wallMs));
-  const cachedFlow = median(cached.map((r) => r.workflowMs));
-  /** The spread of the repetitions: the machine is shared, so a median alone hides how noisy it was. */
-  const range = (xs: number[]) => `range ${(Math.min(...xs) / 1000).toFixed(2)}-${(Math.max(...xs) / 1000).toFixed(2)} s`;
-  const rows: [string, string, string][] = [
-    ["cold run, `mmada run` wall time", s(coldWall), `${perStep(coldWall, STEPS)} / step; ${range(cold.map((r) => r.wallMs))}`],
-    [
-      "cold run, workflow start -> finish",
-      s(coldFlow),
-      `${perStep(coldFlow, STEPS)} / step, ${perStep(coldFlow, CHAIN_LENGTH)} / chained step; ${range(cold.map((r) => r.workflowMs))}`,
-    ],
-    ["fully cached rerun, `mmada run` wall time", s(cachedWall), `${perStep(cachedWall, STEPS)} / step; ${range(cached.map((r) => r.wallMs))}`],
-    [
-      "fully cached rerun, workflow start -> finish",
-      s(cachedFlow),
-      `${perStep(cachedFlow, STEPS)} / step, ${perStep(cachedFlow, CHAIN_LENGTH)} / chained step; ${range(cached.map((r) => r.workflowMs))}`,
-    ],
-    ["`mmada run` outside the workflow (cached rerun: wall - workflow)", s(cachedWall - cachedFlow), "start-up, workers, step worker process, report"],
-    ["fixed cost of any CLI command (`mmada runs`)", s(floor), "tsx start-up + database open"],
-    ["first run in a fresh workspace (builds the workflow bundle)", s(first.wallMs), "once per workspace and source version"],
-    ["first run of the cached variant (cache lookups, all miss)", s(primed.wallMs), `workflow ${s(primed.workflowMs)}`],
-    ["dev server start (`mmada server start`)", s(server.ms), "once per workspace"],
-  ];
-  const width = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`\nnoop50: ${STEPS} no-op steps, 5 chains of ${CHAIN_LENGTH}, concurrency 5; median of ${REPS}\n`);
-  for (const [what, value, note] of rows) process.stdout.write(`${what.padEnd(width)}  ${value.padStart(9)}  ${note}\n`);
-  process.stdout.write(`load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}\n`);
-
+  const TARGETS: Record<string, number> = {
+    "`mmada --help`": 300, "`mmada validate diamond.yaml`": 300, "`mmada runs`": 300, "`mmada status <run>`": 300,
+    "fully cached `mmada run diamond.yaml`": 1500, "no-op step, workflow time per step": 30,
+  };
+  const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+  const rows = Object.entries(TARGETS).map(([key, target]) => {
+    const b = median(samples.get(base.name)!.get(key)!);
+    const n = median(samples.get(now.name)!.get(key)!);
+    return { key, b, n, target, ratio: b / n };
+  });
+  const header = `| measure | ${base.name} | now | speed-up | target | met |\n|---|---:|---:|---:|---:|:---:|`;
+  const table = [header, ...rows.map((r) => `| ${r.key} | ${fmt(r.b)} | ${fmt(r.n)} | ${r.ratio.toFixed(1)}x | <= ${fmt(r.target)} | ${r.n <= r.target ? "yes" : "no"} |`)].join("\n");
+  const machine = `${cpus().length}-core ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}, embedded Temporal dev server`;
+  const note = `Median of ${REPS} runs (no-op steps: of 3), reps alternating between the two; ${machine}; ${new Date().toISOString().slice(0, 10)}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}.`;
+  process.stdout.write(`\n${table}\n${note}\n`);
   if (WRITE) {
     const file = join(ROOT, "BENCHMARKS.md");
-    const before = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-    const date = new Date().toISOString().slice(0, 10);
-    writeFileSync(file, replaceSection(before, { rows, reps: REPS, machine: machine(), date, load: [load0, load1] }));
-    process.stdout.write(`wrote the Engine section of ${file}\n`);
+    const doc = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
+    const section = [
+      "## Engine",
+      "",
+      "`npm run bench:engine` (bench/engine.ts): CLI start-up, a fully cached rerun of",
+      "`pipelines/examples/diamond.yaml` and the workflow time of a no-op step (`pipelines/examples/noop50.yaml`,",
+      `cache off), for this checkout and for the baseline commit ${BASELINE} (before the compiled CLI, the`,
+      "long-lived workers and the local bookkeeping activities) in the same run.",
+      "",
+      table,
+      "",
+      note,
+      "",
+    ].join("\n");
+    const start = doc.search(/^## Engine\s*$/m);
+    const next = start < 0 ? -1 : doc.slice(start + 1).search(/^## /m);
+    const out = start < 0 ? `${doc.trimEnd()}\n\n${section}` : `${doc.slice(0, start)}${section}${next < 0 ? "" : `\n${doc.slice(start + 1 + next)}`}`;
+    writeFileSync(file, out);
+    process.stdout.write("wrote the Engine section of BENCHMARKS.md\n");
   }
 } finally {
-  spawnSync(process.execPath, ["bin/mmada.js", "server", "stop"], { cwd: ROOT, env, stdio: "ignore" });
-  rmSync(home, { recursive: true, force: true });
+  for (const impl of impls) spawnSync(process.execPath, ["bin/mmada.js", "server", "stop"], { cwd: impl.dir, env: { ...process.env, MMADA_HOME: impl.home }, stdio: "ignore" });
+  for (const impl of impls) rmSync(impl.home, { recursive: true, force: true });
+  rmSync(base.dir, { recursive: true, force: true });
 }

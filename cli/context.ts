@@ -1,7 +1,7 @@
 // What most commands need: the workspace, its run database, and (for run/resume/status)
 // a Temporal endpoint. Opened lazily so `validate` and `plan` never touch Temporal.
 import { openWorkspace, type Workspace } from "../engine/store/workspace.ts";
-import { closeRunDb, openRunDb, type RunDb } from "../runs/index.ts";
+import { closeRunDb, openRunDb, openRuns, type RunDb } from "../runs/index.ts";
 
 export function withDb<T>(fn: (db: RunDb, ws: Workspace) => T): T {
   const ws = openWorkspace();
@@ -26,4 +26,22 @@ export async function withDbAsync<T>(fn: (db: RunDb, ws: Workspace) => Promise<T
 
 export function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
+}
+
+/**
+ * A run the database still shows as running may have a closed workflow (terminated from the Temporal
+ * CLI, lost with a server's state): before `runs` and `status` answer, such runs are closed in the
+ * database too. Costs nothing when no run is open; never starts a server (an unreachable one is
+ * asked again next time).
+ */
+export async function reconcileRuns(): Promise<void> {
+  const ws = openWorkspace();
+  const db = openRunDb(ws.dbFile);
+  try {
+    if (openRuns(db).length === 0) return;
+    const { reconcileWith } = await import("../engine/reconcile-cli.ts");
+    await reconcileWith(db, ws.root);
+  } finally {
+    closeRunDb(db);
+  }
 }

@@ -3,8 +3,8 @@
 // each training curve, the other final metrics and the step states. As text, --json or --csv.
 import type { CurveSummary } from "../../results/curve-summary.ts";
 import { compareResults, type ComparedResults } from "../../results/compare-results.ts";
-import { fmtAccuracy, fmtInterval, fmtNumber } from "../../results/format.ts";
-import { isAccuracy, type BenchmarkValue } from "../../results/stage-table.ts";
+import { fmtNumber } from "../../results/format.ts";
+import { benchmarkText } from "../stage-table.ts";
 import { unknownRunIds } from "../../runs/index.ts";
 import { parse, requirePositional } from "../args.ts";
 import { withDb } from "../context.ts";
@@ -33,12 +33,6 @@ export async function compareCommand(argv: string[]): Promise<number> {
 }
 
 /** `0.250 [0.046, 0.699] n=4` for an accuracy with a known count; the plain value otherwise. */
-export function benchmarkText(key: string, v: BenchmarkValue | null): string | undefined {
-  if (v === null) return undefined;
-  if (!isAccuracy(key)) return fmtNumber(v.value);
-  return [fmtAccuracy(v.value), v.interval ? fmtInterval(v.interval) : "", v.n !== undefined ? `n=${v.n}` : ""].filter(Boolean).join(" ");
-}
-
 export const curveText = (c: CurveSummary | null) =>
   c === null ? undefined : `${fmtNumber(c.last)} (min ${fmtNumber(c.min)}, max ${fmtNumber(c.max)})`;
 

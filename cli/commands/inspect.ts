@@ -3,10 +3,10 @@ import { summarizeCurves } from "../../results/curve-summary.ts";
 import { evalStages, runStageTable } from "../../results/stage-table.ts";
 import { getRun, lineage, listRuns, metricSeries, type StoredArtifact } from "../../runs/index.ts";
 import { parse, requirePositional } from "../args.ts";
-import { withDb } from "../context.ts";
+import { reconcileRuns, withDb } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { duration, fmtNumber, table } from "../render.ts";
-import { benchmarkText } from "./compare.ts";
+import { benchmarkText } from "../stage-table.ts";
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 const json = (v: unknown) => print(JSON.stringify(v, null, 2));
@@ -16,6 +16,7 @@ export async function runsCommand(argv: string[]): Promise<number> {
   const { values } = parse("runs", argv, { json: { type: "boolean" }, limit: { type: "string" } }, "[--limit N] [--json]");
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit ${values.limit}: give a positive whole number`);
+  await reconcileRuns();
   const rows = withDb((db) => listRuns(db, { limit }));
   if (values.json) return json(rows), 0;
   if (rows.length === 0) return print("no runs yet: `mmada run <spec.yaml>` starts one"), 0;
@@ -40,6 +41,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const usage = "<run-id> [--json]";
   const { values, positionals } = parse("status", argv, { json: { type: "boolean" } }, usage);
   requirePositional(positionals, 1, "status", usage);
+  await reconcileRuns();
   const found = withDb((db, ws) => {
     const detail = getRun(db, positionals[0]!);
     return detail && { detail, stages: runStageTable(evalStages(ws.root, detail)), curves: summarizeCurves(metricSeries(db, detail.run.id)) };

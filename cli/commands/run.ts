@@ -22,6 +22,7 @@ import { log, withDb } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { follow } from "../follow.ts";
 import { duration, table } from "../render.ts";
+import { stageTableText } from "../stage-table.ts";
 import { statusFromDb } from "./run-status.ts";
 
 const RUN_OPTIONS = {
@@ -45,15 +46,17 @@ const ERROR_LINE_MAX = 400;
 type RunValues = { "no-cache"?: boolean; force?: string[]; json?: boolean; "no-worker"?: boolean; queues?: string; workers?: string };
 
 export async function runCommand(argv: string[]): Promise<number> {
+  const interrupt = onInterrupt(); // Ctrl-C is ours from the start: before the run starts it stops the command
   const { values, positionals } = parse("run", argv, RUN_OPTIONS, RUN_USAGE);
   requirePositional(positionals, 1, "run", RUN_USAGE);
   const file = positionals[0]!;
   if (!existsSync(file)) throw new CliError(`spec file '${file}' does not exist`);
   const { plan, specText } = compileFile(file, values.set as string[] | undefined);
-  return execute({ plan, specText, runId: values.name ?? newRunId(plan), values: values as RunValues });
+  return execute({ plan, specText, runId: values.name ?? newRunId(plan), values: values as RunValues }, interrupt);
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
+  const interrupt = onInterrupt();
   const { values, positionals } = parse("resume", argv, { ...RUN_OPTIONS, spec: { type: "string" } }, RESUME_USAGE);
   requirePositional(positionals, 1, "resume", RESUME_USAGE);
   const oldId = positionals[0]!;
@@ -70,7 +73,7 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const dropped = Object.keys(stored).filter((k) => !declared.includes(k));
   if (dropped.length > 0 && !values.json) log(`not carried over from ${oldId}: param${dropped.length === 1 ? "" : "s"} ${dropped.join(", ")} (${specFile} no longer declares ${dropped.length === 1 ? "it" : "them"})`);
   const compiled = compileStored(specText, specFile, (values.set as string[] | undefined) ?? [], kept);
-  return execute({ ...compiled, runId: values.name ?? newRunId(compiled.plan), resumedFrom: oldId, values: values as RunValues });
+  return execute({ ...compiled, runId: values.name ?? newRunId(compiled.plan), resumedFrom: oldId, values: values as RunValues }, interrupt);
 }
 
 interface ExecuteArgs {
@@ -101,7 +104,7 @@ function workerCount(v: string | undefined): number | undefined {
   return n;
 }
 
-async function execute(a: ExecuteArgs): Promise<number> {
+async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
   if (!RUN_ID.test(a.runId)) throw new CliError(`run name '${a.runId}' must match ${RUN_ID.source}`);
   const known = new Set(a.plan.steps.flatMap((s) => [s.id, s.specId]));
   for (const f of a.values.force ?? []) if (!known.has(f)) throw new CliError(`--force ${f}: no such step in ${a.plan.pipeline}`);
@@ -126,15 +129,16 @@ async function execute(a: ExecuteArgs): Promise<number> {
       noCache: a.values["no-cache"],
       force: a.values.force,
     };
+    if (interrupt.requested()) throw new CliError("interrupted before the run started; nothing was run", INTERRUPTED);
     let handle: WorkflowHandle;
     try {
       handle = await startRun(client, input);
     } catch (err) {
       throw new CliError((err as Error).message);
     }
+    interrupt.attach(handle, a.runId);
     say(`run ${a.runId}${a.resumedFrom ? ` (resumes ${a.resumedFrom})` : ""}: ${a.plan.steps.length} steps` + (ep.uiUrl ? `, Temporal UI ${ep.uiUrl}` : ""));
     const started = Date.now();
-    const interrupt = onInterrupt(handle, a.runId, say);
     const following = follow(handle, say);
     const outcome = await Promise.race([
       finalStatus(handle).then((s) => ({ status: s })),
@@ -156,11 +160,13 @@ async function execute(a: ExecuteArgs): Promise<number> {
     }
     const status = outcome.status ?? withDb((db) => statusFromDb(db, a.runId));
     await following.stop(status);
-    const report = withDb((db) => writeRunReport(db, ws.root, a.runId)) ?? "(none)";
+    const { report, stages } = withDb((db) => ({ report: writeRunReport(db, ws.root, a.runId) ?? "(none)", stages: stageTableText(db, ws.root, a.runId) }));
     printOutcome(a, status, report, started, a.values.json);
+    if (stages && !a.values.json) process.stdout.write(`\n${stages}\n`);
     if (status.status === "succeeded") return 0;
     return interrupt.requested() && status.status === "cancelled" ? INTERRUPTED : 1;
   } finally {
+    interrupt.dispose();
     await close();
   }
 }
@@ -182,24 +188,35 @@ function printOutcome(a: ExecuteArgs, status: RunStatus, report: string, started
   }
 }
 
-/** First SIGINT / SIGTERM: cancel the run (Temporal cancels its steps and waits for them). Second:
- *  detach, leaving the run going. */
-function onInterrupt(handle: WorkflowHandle, runId: string, say: (m: string) => void) {
+type Interrupt = ReturnType<typeof onInterrupt>;
+
+/** First SIGINT / SIGTERM: cancel the run (Temporal cancels its steps and waits for them), or, before
+ *  it started, stop starting it. Second: detach, leaving the run going. */
+function onInterrupt() {
   let count = 0;
+  let run: { handle: WorkflowHandle; id: string } | undefined;
   let detach!: () => void;
   const detached = new Promise<void>((r) => (detach = r));
+  const cancel = (r: NonNullable<typeof run>) => r.handle.cancel().catch((err: Error) => process.stderr.write(`warning: cannot cancel run ${r.id}: ${err.message}\n`));
   const handler = () => {
     count++;
-    if (count === 1) {
-      process.stderr.write(`cancelling run ${runId} (its steps stop first; Ctrl-C again leaves it running)\n`);
-      handle.cancel().catch((err: Error) => say(`warning: cannot cancel: ${err.message}`));
-    } else detach();
+    if (count > 1) return detach();
+    process.stderr.write(run ? `cancelling run ${run.id} (its steps stop first; Ctrl-C again leaves it running)\n` : "interrupted: stopping before the run starts\n");
+    if (run) void cancel(run);
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
   return {
     detached,
     requested: () => count > 0,
+    /** The run started: an interrupt that came while it was starting cancels it now. */
+    attach(handle: WorkflowHandle, id: string) {
+      run = { handle, id };
+      if (count > 0) {
+        process.stderr.write(`cancelling run ${id}, which started as it was interrupted\n`);
+        void cancel(run);
+      }
+    },
     dispose() {
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
