@@ -11,9 +11,20 @@ export function executionIdOf(runId: string, stepId: string): string {
   return `${runId}/${stepId}`;
 }
 
-/** Temporal task queue of a step queue named in a spec (`queue: gpu`). */
+/** Temporal task queue of a step queue named in a spec (`queue: gpu`), for compute-bound steps
+ *  (`cores` >= 1): a worker process runs one of them at a time. */
 export function stepQueueName(queue: string): string {
   return `mmada-${queue}`;
+}
+
+/** The same queue for light steps (`cores: 0`, e.g. a shell command): many run at once per worker. */
+export function lightQueueName(queue: string): string {
+  return `mmada-${queue}.light`;
+}
+
+/** The task queue a planned step runs on: its queue's compute or light side. */
+export function taskQueueOf(step: { queue: string; cores: number }): string {
+  return step.cores > 0 ? stepQueueName(step.queue) : lightQueueName(step.queue);
 }
 
 /** Temporal task queue of a workspace's database owner (workflows and database activities). */

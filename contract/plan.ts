@@ -39,7 +39,8 @@ export interface PlanStep {
   timeoutMs: number;
   heartbeatTimeoutMs: number;
   cache: boolean;
-  /** Cores the step's compute may use (threads of the model's native kernels). */
+  /** Cores the step's compute may use (threads of the model's native kernels); 0 for a light step
+   *  (mostly waiting, e.g. a shell command), which does not take a worker's compute slot. */
   cores: number;
   /** Matrix values of this branch, if any. */
   matrix?: { [key: string]: string | number | boolean };

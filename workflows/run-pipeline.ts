@@ -16,7 +16,7 @@ import {
   setHandler,
   workflowInfo,
 } from "@temporalio/workflow";
-import { executionIdOf, stepActivityId, stepQueueName } from "../contract/ids.ts";
+import { executionIdOf, stepActivityId, taskQueueOf } from "../contract/ids.ts";
 import { planProblems } from "../contract/limits.ts";
 import type { PlanStep } from "../contract/plan.ts";
 import { STATUS_QUERY, type DbActivities, type RunPipelineInput, type RunStatus, type StepActivities } from "../contract/run.ts";
@@ -131,7 +131,7 @@ async function end(run: RunTracker, cancelled: boolean, error?: string): Promise
 
 function stepActivity(step: PlanStep) {
   return proxyActivities<StepActivities>({
-    taskQueue: stepQueueName(step.queue),
+    taskQueue: taskQueueOf(step),
     activityId: stepActivityId(step.id),
     summary: `${step.uses} ${step.id}`,
     startToCloseTimeout: step.timeoutMs,

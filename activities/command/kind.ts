@@ -26,6 +26,8 @@ export const commandKind: KindDefinition = {
   description: "Run a shell command; inputs as $MMADA_IN_<NAME>, outputs written under $MMADA_OUT.",
   schema,
   inputs: { inputs: "any" },
+  // a shell command mostly waits on its process: it runs beside compute steps (set cores >= 1 for a heavy one)
+  defaults: { cores: 0 },
   outputs: (w) => Object.fromEntries(commandOutputEntries(w).map(([name, o]) => [name, o.kind])),
   outputPaths: (w) =>
     commandOutputEntries(w).map(([name, o]) => ({

@@ -35,7 +35,8 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
       const checkpointDir = inWorkspace(deps.root, input.checkpointDir);
       mkdirSync(checkpointDir, { recursive: true });
       try {
-        useThreads(input.step.cores ?? 1); // one heavy step per worker process: the step's cores are the process's
+        // one compute step per worker process: its cores are the process's threads
+        if (input.step.cores > 0) useThreads(input.step.cores);
         const impl = await entry.load();
         return await withScratch(deps.root, input, attempt, async (scratch) => {
           const ctx: StepContext = {

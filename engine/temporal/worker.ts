@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
 import { KINDS } from "../../activities/registry.ts";
-import { dbQueueName, stepQueueName } from "../../contract/ids.ts";
+import { dbQueueName, lightQueueName, stepQueueName } from "../../contract/ids.ts";
 import { closeRunDb, openRunDb, type RunDb } from "../../runs/index.ts";
 import { createDbActivities } from "../activities/db-activities.ts";
 import { createStepActivities } from "../activities/run-step.ts";
@@ -21,6 +21,8 @@ export function workerIdentity(): string {
   return `${hostname()}:${process.pid}`;
 }
 const HEARTBEAT_THROTTLE = "2s";
+/** Light steps (cores: 0, e.g. shell commands) a process runs at once beside its compute step. */
+const LIGHT_STEPS = 8;
 /** A stopping worker lets a running step finish or notice cancellation for this long. */
 const SHUTDOWN_GRACE = "10s";
 
@@ -44,7 +46,7 @@ export interface WorkerOptions {
   queues: string[];
   /** Serve the database queue (needs the database file). */
   serveDb: boolean;
-  /** Steps this process runs at once (per queue). Heavy steps want one process each. */
+  /** Compute steps (cores >= 1) this process runs at once: one each, for CPU-bound work. */
   maxConcurrentSteps?: number;
   log?: (m: string) => void;
 }
@@ -79,14 +81,18 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
     recorder = startProgressRecorder(db, client, opts.log);
   }
   const stepActivities = createStepActivities({ root: opts.ws.root, kinds: KINDS });
-  for (const q of [...new Set(opts.queues)]) {
+  const queues = [...new Set(opts.queues)].flatMap((q) => [
+    { taskQueue: stepQueueName(q), slots: opts.maxConcurrentSteps ?? 1 },
+    { taskQueue: lightQueueName(q), slots: LIGHT_STEPS },
+  ]);
+  for (const { taskQueue, slots } of queues) {
     workers.push(
       await Worker.create({
         connection,
         identity: workerIdentity(),
-        taskQueue: stepQueueName(q),
+        taskQueue,
         activities: stepActivities,
-        maxConcurrentActivityTaskExecutions: opts.maxConcurrentSteps ?? 1,
+        maxConcurrentActivityTaskExecutions: slots,
         shutdownGraceTime: SHUTDOWN_GRACE,
         // progress (heartbeat details) reaches `mmada run` and the Web UI within seconds
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,

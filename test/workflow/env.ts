@@ -6,7 +6,7 @@ import { Worker, type WorkerOptions } from "@temporalio/worker";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import type { ArtifactRef } from "../../contract/artifacts.ts";
-import { dbQueueName, stepQueueName } from "../../contract/ids.ts";
+import { dbQueueName, taskQueueOf } from "../../contract/ids.ts";
 import type { Plan } from "../../contract/plan.ts";
 import type { DbActivities, FinishStepInput, PreparedStep, RunPipelineInput, StartRunInput, StepActivities } from "../../contract/run.ts";
 import type { StepInput, StepResult } from "../../contract/step-io.ts";
@@ -102,8 +102,8 @@ export async function startWorkers(env: TestWorkflowEnvironment, plan: Plan, db:
   const workers = [
     await Worker.create({ ...common, taskQueue: DB_QUEUE, workflowBundle: await workflowBundle(), activities: db }),
   ];
-  for (const q of new Set(plan.steps.map((s) => s.queue))) {
-    workers.push(await Worker.create({ ...common, taskQueue: stepQueueName(q), activities: steps, maxConcurrentActivityTaskExecutions: 16 }));
+  for (const q of new Set(plan.steps.map(taskQueueOf))) {
+    workers.push(await Worker.create({ ...common, taskQueue: q, activities: steps, maxConcurrentActivityTaskExecutions: 16 }));
   }
   return workers;
 }
