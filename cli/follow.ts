@@ -22,6 +22,7 @@ export function follow(handle: WorkflowHandle, out: (line: string) => void): Fol
   const firstSeen = new Map<string, { at: number; percent: number }>();
   let lastProgressLine = 0;
   let stopped = false;
+  let wake = () => {};
 
   const report = (steps: StepStatus[]) => {
     for (const s of steps) {
@@ -56,16 +57,20 @@ export function follow(handle: WorkflowHandle, out: (line: string) => void): Fol
     }
   };
 
-  const loop = (async () => {
+  void (async () => {
     while (!stopped) {
       await tick();
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (stopped) break;
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, POLL_MS);
+        wake = () => (clearTimeout(timer), r()); // stop() need not wait out the poll interval
+      });
     }
   })();
   return {
     async stop(final) {
       stopped = true;
-      await loop;
+      wake(); // a poll still in flight sees it is stopped and prints nothing: no need to wait for it
       if (final) report(final.steps);
     },
   };

@@ -19,7 +19,7 @@ import {
 import { executionIdOf, stepActivityId, taskQueueOf } from "../contract/ids.ts";
 import { planProblems } from "../contract/limits.ts";
 import type { PlanStep } from "../contract/plan.ts";
-import { STATUS_QUERY, type DbActivities, type RunPipelineInput, type RunStatus, type StepActivities } from "../contract/run.ts";
+import { STATUS_QUERY, type DbActivities, type FinishStepInput, type RunPipelineInput, type RunStatus, type StepActivities } from "../contract/run.ts";
 import type { StepState } from "../contract/states.ts";
 import type { StepFailureDetails } from "../contract/step-io.ts";
 import { resolveRefs, type StepOutputs } from "./resolve-refs.ts";
@@ -42,8 +42,12 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   const outputs: StepOutputs = {};
   const forced = new Set(input.force ?? []);
   const executionId = (s: PlanStep) => executionIdOf(runId, s.id);
-  const finishStep = (s: PlanStep, state: StepState, error?: string) =>
-    CancellationScope.nonCancellable(() => db.finishStep({ executionId: executionId(s), state, error }));
+  // A step's end is recorded while its dependents already start: the run database does not order
+  // them (their inputs are the artifacts themselves), and the run ends only after every record.
+  const recording: Promise<void>[] = [];
+  const recordEnd = (stepId: string, state: StepState, more: Omit<FinishStepInput, "executionId" | "state"> = {}) => {
+    recording.push(CancellationScope.nonCancellable(() => db.finishStep({ executionId: executionIdOf(runId, stepId), state, ...more })));
+  };
 
   await CancellationScope.nonCancellable(() =>
     db.startRun({ runId, workflowId: workflowInfo().workflowId, plan, specText: input.specText, resumedFrom: input.resumedFrom, gitCommit: input.gitCommit }),
@@ -66,17 +70,15 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
         return;
       }
       const result = await stepActivity(step).runStep({ runId, executionId: executionId(step), step, with: w as never, refs, checkpointDir: prep.checkpointDir });
-      await CancellationScope.nonCancellable(() => db.finishStep({ executionId: executionId(step), state: "succeeded", result }));
       outputs[step.id] = result.artifacts;
       run.set(step.id, "succeeded", { finishedAt: Date.now() });
+      recordEnd(step.id, "succeeded", { result });
     } catch (err) {
       const state: StepState = isCancellation(err) ? "cancelled" : "failed";
       const error = rootMessage(err) || state;
       run.set(step.id, state, { error, finishedAt: Date.now() });
       const checkpoints = failureDetails(err)?.checkpoints ?? [];
-      await CancellationScope.nonCancellable(() =>
-        db.finishStep({ executionId: executionId(step), state, error, result: { artifacts: {}, metrics: [], checkpoints } }),
-      );
+      recordEnd(step.id, state, { error, result: { artifacts: {}, metrics: [], checkpoints } });
     }
   }
 
@@ -88,7 +90,7 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
       if (!CancellationScope.current().consideredCancelled) {
         for (const { step, reason } of run.blocked()) {
           run.set(step.id, "skipped", { error: reason });
-          await finishStep(step, "skipped", reason);
+          recordEnd(step.id, "skipped", { error: reason });
         }
         for (const step of run.ready()) {
           run.set(step.id, "running");
@@ -109,8 +111,9 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
     for (const s of run.unfinished()) {
       const state: StepState = cancelled ? "cancelled" : "skipped";
       run.set(s.id, state);
-      await db.finishStep({ executionId: executionIdOf(runId, s.id), state });
+      recordEnd(s.id, state);
     }
+    await Promise.all(recording);
     return end(run, cancelled);
   });
 }

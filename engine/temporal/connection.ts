@@ -1,6 +1,6 @@
-// Where Temporal is: TEMPORAL_ADDRESS (a cluster) or the workspace's embedded dev server.
+// Where Temporal is: TEMPORAL_ADDRESS (a cluster) or the workspace's embedded dev server. Client side
+// only: the worker SDK (native core, webpack) is loaded by worker processes alone (worker.ts).
 import { Client, Connection } from "@temporalio/client";
-import { NativeConnection } from "@temporalio/worker";
 import { ensureDevServer } from "./dev-server.ts";
 
 export const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? "default";
@@ -19,7 +19,8 @@ export async function endpoint(workspaceRoot: string, log?: (m: string) => void)
   return { address: server.address, embedded: true, uiUrl: server.uiUrl };
 }
 
-async function retrying<T>(what: string, address: string, fn: () => Promise<T>): Promise<T> {
+/** Retries `fn` until Temporal answers (a starting dev server) or CONNECT_TIMEOUT_MS passes. */
+export async function retrying<T>(what: string, address: string, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + CONNECT_TIMEOUT_MS;
   for (;;) {
     try {
@@ -41,8 +42,4 @@ export async function connectClient(ep: Endpoint): Promise<{ client: Client; clo
     return c;
   });
   return { client: new Client({ connection, namespace: NAMESPACE }), close: () => connection.close() };
-}
-
-export function connectWorker(ep: Endpoint): Promise<NativeConnection> {
-  return retrying("worker", ep.address, () => NativeConnection.connect({ address: ep.address }));
 }

@@ -3,7 +3,7 @@
 // workers serve step queues (`queue:` in specs) and run the step kinds; they never open the
 // database. One process may be both (`mmada worker` without --no-db).
 import { hostname } from "node:os";
-import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from "@temporalio/worker";
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import { KINDS } from "../../activities/registry.ts";
 import { dbQueueName, lightQueueName, stepQueueName } from "../../contract/ids.ts";
 import { closeRunDb, openRunDb, type RunDb } from "../../runs/index.ts";
@@ -12,7 +12,7 @@ import { createStepActivities } from "../activities/run-step.ts";
 import { startProgressRecorder, type ProgressRecorder } from "../progress-recorder.ts";
 import type { Workspace } from "../store/workspace.ts";
 import { workflowBundle } from "./bundle.ts";
-import { connectClient, connectWorker, type Endpoint } from "./connection.ts";
+import { connectClient, retrying, type Endpoint } from "./connection.ts";
 
 let runtimeInstalled = false;
 
@@ -59,7 +59,7 @@ export interface Workers {
 
 export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
   installRuntime();
-  const connection = await connectWorker(opts.ep);
+  const connection = await retrying("worker", opts.ep.address, () => NativeConnection.connect({ address: opts.ep.address }));
   const db: RunDb | undefined = opts.serveDb ? openRunDb(opts.ws.dbFile) : undefined;
   const workers: Worker[] = [];
   let recorder: ProgressRecorder | undefined;
