@@ -10,7 +10,8 @@
 // Options: --baseline <commit> (default d3bba97, before long-lived workers and the compiled CLI),
 //          --reps N (default 5), --no-write (leave BENCHMARKS.md alone).
 import { execSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { writeSection } from "./benchmarks-md.ts";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,25 +103,20 @@ try {
   const note = `Median of ${REPS} runs (no-op steps: of 3), reps alternating between the two; ${machine}; ${new Date().toISOString().slice(0, 10)}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}.`;
   process.stdout.write(`\n${table}\n${note}\n`);
   if (WRITE) {
-    const file = join(ROOT, "BENCHMARKS.md");
-    const doc = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-    const section = [
-      "## Engine",
-      "",
-      "`npm run bench:engine` (bench/engine.ts): CLI start-up, a fully cached rerun of",
-      "`pipelines/examples/diamond.yaml` and the workflow time of a no-op step (`pipelines/examples/noop50.yaml`,",
-      `cache off), for this checkout and for the baseline commit ${BASELINE} (before the compiled CLI, the`,
-      "long-lived workers and the local bookkeeping activities) in the same run.",
-      "",
-      table,
-      "",
-      note,
-      "",
-    ].join("\n");
-    const start = doc.search(/^## Engine\s*$/m);
-    const next = start < 0 ? -1 : doc.slice(start + 1).search(/^## /m);
-    const out = start < 0 ? `${doc.trimEnd()}\n\n${section}` : `${doc.slice(0, start)}${section}${next < 0 ? "" : `\n${doc.slice(start + 1 + next)}`}`;
-    writeFileSync(file, out);
+    writeSection(
+      "Engine",
+      [
+        "`npm run bench:engine` (bench/engine.ts): CLI start-up, a fully cached rerun of",
+        "`pipelines/examples/diamond.yaml` and the workflow time of a no-op step (`pipelines/examples/noop50.yaml`,",
+        `50 \`true\` steps in 5 parallel chains, cache off: the run's recorded start -> finish over 50), for this checkout`,
+        `and for the baseline commit ${BASELINE} (before the compiled CLI, the long-lived workers and the local`,
+        "bookkeeping activities) in the same run.",
+        "",
+        table,
+        "",
+        note,
+      ].join("\n"),
+    );
     process.stdout.write("wrote the Engine section of BENCHMARKS.md\n");
   }
 } finally {

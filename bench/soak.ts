@@ -7,7 +7,7 @@
 //  - PRAGMA integrity_check of the run database is ok;
 //  - no artifact is lost (every recorded one is in the store with its content hash) or duplicated;
 //  - no file outside the workspace changed (the project checkout, minus its own install folders).
-// Options: --runs N (default 20), --seed S (default 1).
+// Options: --runs N (default 20), --seed S (default 1), --no-write (leave BENCHMARKS.md alone).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { Client, Connection } from "@temporalio/client";
 import { workflowIdOf } from "../contract/ids.ts";
+import { writeSection } from "./benchmarks-md.ts";
 import { hashPath } from "../engine/store/artifacts.ts";
 import { Rng } from "../model/rng.ts";
 
@@ -24,6 +25,7 @@ const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const args = process.argv.slice(2);
 const arg = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
 const RUNS = arg("--runs", 20);
+const WRITE = !args.includes("--no-write");
 const rng = new Rng(arg("--seed", 1));
 const home = mkdtempSync(join(tmpdir(), "mmada-soak-"));
 const env: NodeJS.ProcessEnv = { ...process.env, MMADA_HOME: home };
@@ -132,17 +134,29 @@ const byAction = ACTIONS.map((a) => `${a} ${rows.filter((r) => r.action === a).l
 const FINAL = ["succeeded", "failed", "cancelled", "not started"];
 const ended = rows.filter((r) => FINAL.includes(r.db)).length;
 const agree = rows.filter((r) => r.agree).length;
-process.stdout.write(`\nsoak: ${RUNS} diamond runs (${byAction}) in ${((Date.now() - started) / 1000).toFixed(0)} s on ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}\n`);
-process.stdout.write(`| check | result |\n|---|---|\n`);
-process.stdout.write(`| runs ended in the database (none running; "not started": interrupted before the run began) | ${ended}/${RUNS} |\n`);
-process.stdout.write(`| Temporal agrees (Completed/Failed/Cancelled) | ${agree}/${RUNS} |\n`);
-process.stdout.write(`| final states | ${FINAL.map((s) => `${s} ${rows.filter((r) => r.db === s).length}`).join(", ")} |\n`);
-process.stdout.write(`| PRAGMA integrity_check | ${integrity} |\n`);
-process.stdout.write(`| artifacts lost / duplicated | ${lost} / ${duplicated} (of ${artifacts.length}) |\n`);
-process.stdout.write(`| files changed outside the workspace | ${changed.length}${changed.length ? `: ${changed.slice(0, 5).join(", ")}` : ""} |\n`);
+const summary = `${RUNS} diamond runs (${byAction}) in ${((Date.now() - started) / 1000).toFixed(0)} s on ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}, ${new Date().toISOString().slice(0, 10)}`;
+const table = [
+  "| check | result |",
+  "|---|---|",
+  `| runs ended in the database (none running; "not started": interrupted before the run began) | ${ended}/${RUNS} |`,
+  `| Temporal agrees (Completed/Failed/Cancelled) | ${agree}/${RUNS} |`,
+  `| final states | ${FINAL.map((s) => `${s} ${rows.filter((r) => r.db === s).length}`).join(", ")} |`,
+  `| PRAGMA integrity_check | ${integrity} |`,
+  `| artifacts lost / duplicated | ${lost} / ${duplicated} (of ${artifacts.length}) |`,
+  `| files changed outside the workspace | ${changed.length}${changed.length ? `: ${changed.slice(0, 5).join(", ")}` : ""} |`,
+].join("\n");
+process.stdout.write(`\nsoak: ${summary}\n${table}\n`);
 const ok = ended === RUNS && agree === RUNS && integrity === "ok" && lost === 0 && duplicated === 0 && changed.length === 0;
 process.stdout.write(ok ? "soak: every check passed\n" : "soak: FAILED\n");
 for (const r of rows.filter((x) => !x.agree || !FINAL.includes(x.db))) {
   process.stdout.write(`  ${r.runId}: ${r.action} at ${r.atMs} ms, exit ${r.exit}, db ${r.db}, temporal ${r.temporal}\n    ${(plan.find((p) => p.runId === r.runId)?.stderr ?? "").trim().split("\n").slice(-3).join("\n    ")}\n`);
+}
+if (WRITE) {
+  const intro =
+    "`npm run bench:soak` (bench/soak.ts): runs of `pipelines/examples/diamond.yaml` in one fresh workspace, each hit at a\n" +
+    "random moment by nothing, Ctrl-C of `mmada run`, Ctrl-C twice (the run is left going) or kill -9 of a random step\n" +
+    "worker; then the checks below.";
+  writeSection("Interruption soak", `${intro}\n\n${summary}${ok ? "" : " (FAILED)"}.\n\n${table}`);
+  process.stdout.write("wrote the Interruption soak section of BENCHMARKS.md\n");
 }
 process.exitCode = ok ? 0 : 1;

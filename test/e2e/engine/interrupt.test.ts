@@ -60,14 +60,19 @@ describe("interruption", () => {
   it("`mmada cancel` stops a run from another terminal; a second run of the same name attaches to it", async () => {
     const first = spawnCli(ws, ["run", LONG_STEP, "--name", "other-terminal", "--set", "seconds=60", "--json"]);
     await waitFor("the long step running", () => stateOf("other-terminal", "long") === "running", 120_000);
-    const second = spawnCli(ws, ["run", LONG_STEP, "--name", "other-terminal", "--set", "seconds=60", "--json"]);
+    // Without --json the second says when it has attached; cancelling earlier would leave it
+    // nothing to attach to (a finished run of that name is refused).
+    const second = spawnCli(ws, ["run", LONG_STEP, "--name", "other-terminal", "--set", "seconds=60"]);
+    await waitForStderr(second, /^run other-terminal: /m);
     const c = await cli(ws, ["cancel", "other-terminal"]);
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /run other-terminal cancelled/);
-    for (const r of [await first.output, await second.output]) {
-      assert.equal(r.code, 1, r.stderr);
-      assert.equal((JSON.parse(r.stdout) as RunStatusJson).status, "cancelled");
-    }
+    const r1 = await first.output;
+    assert.equal(r1.code, 1, r1.stderr);
+    assert.equal((JSON.parse(r1.stdout) as RunStatusJson).status, "cancelled");
+    const r2 = await second.output;
+    assert.equal(r2.code, 1, r2.stderr);
+    assert.match(r2.stdout, /^run other-terminal cancelled in /m);
     assert.equal(runRow(ws, "other-terminal")?.status, "cancelled");
   });
 });
