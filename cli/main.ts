@@ -1,7 +1,8 @@
 // mmada: the command-line entry. Every user-facing failure ends as one `error: ...` line and
 // exit code 1; MMADA_DEBUG=1 shows stack traces.
 import { HelpRequested } from "./args.ts";
-import { CliError } from "./errors.ts";
+import { workspaceRoot } from "../engine/store/workspace.ts";
+import { CliError, systemErrorAsCliError } from "./errors.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>>; hidden?: boolean }> = {
   validate: { summary: "check a spec; every error with file:line:col", load: async () => (await import("./commands/validate.ts")).validateCommand },
@@ -59,8 +60,9 @@ function exit(code: number): void {
 
 main(process.argv.slice(2)).then(
   (code) => exit(code),
-  (err: unknown) => {
-    if (process.env.MMADA_DEBUG) console.error(err);
+  (thrown: unknown) => {
+    if (process.env.MMADA_DEBUG) console.error(thrown);
+    const err = systemErrorAsCliError(thrown, workspaceRoot()) ?? thrown;
     const msg = err instanceof Error ? err.message : String(err);
     // located spec errors come first, one per line; the summary is the `error:` line
     const lines = msg.split("\n");

@@ -8,6 +8,7 @@ import type { KindEntry } from "../../activities/registry.ts";
 import type { StepContext } from "../../activities/kit/step-context.ts";
 import { isArtifactRef } from "../../contract/artifacts.ts";
 import { StepFailure } from "../../contract/failures.ts";
+import { explainSystemError } from "../../contract/system-errors.ts";
 import { fileSafe } from "../../contract/ids.ts";
 import type { StepActivities } from "../../contract/run.ts";
 import type { StepFailureDetails, StepInput, StepProgress, StepResult } from "../../contract/step-io.ts";
@@ -67,7 +68,7 @@ export function createStepActivities(deps: { root: string; kinds: Record<string,
           return { ...result, checkpoints: [...(result.checkpoints ?? []), ...checkpoints] };
         });
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = explainSystemError(err, deps.root) ?? (err instanceof Error ? err.message : String(err));
         if (message.length > ERROR_TEXT_MAX) appendFileSync(logFile, `error: ${message}\n`);
         const text = bounded(message, relative(deps.root, logFile));
         // the checkpoints written before the end travel with the failure: the run database records them

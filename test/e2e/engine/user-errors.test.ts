@@ -2,7 +2,8 @@
 // message on stderr (what, where, what to do), exit code 1, and never a stack trace. None of them
 // needs Temporal: a spec that does not compile must not even start the dev server.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cli, DIAMOND, dispose, makeWorkspace, STACK_FRAME, type TestWorkspace } from "./helpers.ts";
@@ -87,4 +88,25 @@ describe("user errors", { concurrency: 2 }, () => {
 
 test("no user error started the Temporal dev server", () => {
   assert.equal(existsSync(join(ws.home, "temporal", "server.json")), false);
+});
+
+// A workspace path that cannot be a folder: one located line naming it and what to do, nothing
+// created, the file left as it was.
+describe("a workspace that cannot be made", { concurrency: 2 }, () => {
+  let scratch: string;
+  before(() => (scratch = mkdtempSync(join(tmpdir(), "mmada-badhome-"))));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  for (const [what, home, pattern] of [
+    ["MMADA_HOME is a file", () => join(scratch, "afile"), /afile exists and is not a folder; set MMADA_HOME to a folder this user can write/],
+    ["MMADA_HOME is below a file", () => join(scratch, "afile", "ws"), /a part of that path is a file, not a folder; set MMADA_HOME/],
+  ] as const) {
+    test(what, async () => {
+      writeFileSync(join(scratch, "afile"), "keep me");
+      const r = await cli({ ...ws, env: { ...ws.env, MMADA_HOME: home() } }, ["run", DIAMOND]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, STACK_FRAME);
+    });
+  }
 });
