@@ -142,6 +142,7 @@ export async function runParity(python: string, kernels?: Kernels): Promise<Pari
         roles: layouts.flatMap((l) => [...l.roles]),
         maskProb: [...batch.maskProb],
         tasks: batch.tasks,
+        chatSlice: batch.chatSlice,
       },
       sampler: {
         batch: prompts.length,

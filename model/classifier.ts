@@ -171,8 +171,11 @@ export function predictProbs(clf: Classifier, images: tf.Tensor2D): Float32Array
 export interface ImageScores {
   /** CLIP-like: probability of the prompted class. */
   clip: Float32Array;
-  /** ImageReward-like: max class probability (how clearly it is some digit). */
+  /** Max class probability (how clearly it is SOME digit; earned by any confident digit). */
   confidence: Float32Array;
+  /** ImageReward-like: probability of the prompted class minus the best other class's, in [-1, 1]:
+   *  high only when the image is clearly the PROMPTED digit, -1 for a confident wrong one. */
+  margin: Float32Array;
   predicted: Int32Array;
 }
 
@@ -184,18 +187,24 @@ export function scoreImages(clf: Classifier, images: tf.Tensor2D, prompted: Int3
   const probs = predictProbs(clf, images);
   const clip = new Float32Array(b);
   const confidence = new Float32Array(b);
+  const margin = new Float32Array(b);
   const predicted = new Int32Array(b);
   for (let i = 0; i < b; i++) {
     const row = probs.subarray(i * c, (i + 1) * c);
-    let best = 0;
-    for (let k = 1; k < c; k++) if (row[k]! > row[best]!) best = k;
     const want = prompted[i]!;
     if (!(want >= 0 && want < c)) throw new Error(`scoreImages: prompted class ${want} outside [0, ${c})`);
+    let best = 0;
+    let bestOther = -1;
+    for (let k = 0; k < c; k++) {
+      if (row[k]! > row[best]!) best = k;
+      if (k !== want && (bestOther < 0 || row[k]! > row[bestOther]!)) bestOther = k;
+    }
     clip[i] = row[want]!;
     confidence[i] = row[best]!;
+    margin[i] = row[want]! - row[bestOther]!;
     predicted[i] = best;
   }
-  return { clip, confidence, predicted };
+  return { clip, confidence, margin, predicted };
 }
 
 /** Fraction of images [n, inputSize] whose argmax class equals the label (evaluated in chunks). */

@@ -2,12 +2,13 @@
 // clean token at every masked position times that position's weight (masking.ts puts each task's
 // normalisation there), summed per task, then Total = c_t2i L_t2i + c_lm L_lm + c_mmu L_mmu.
 //
-// Chat / chain-of-thought rows form their own part L_chat with coefficient c_chat, which defaults
-// to c_mmu: the reference trains chat answers with exactly the mmu rule (prompt never masked,
-// 1/(p * answer_len)), and a separate part lets a stage weight CoT differently and log it apart.
+// Chat / chain-of-thought rows are logged as their own part L_chat. Where they count depends on the
+// batch's chatSlice (masking.ts): "lm" (the reference) puts them in the lm slice, so their part is
+// normalised with the lm rows and carries c_lm (L_lm slice = part lm + part chat); "own" gives them
+// their own mean and c_chat, which defaults to c_mmu. `coeffs.chat` overrides either.
 import * as tf from "@tensorflow/tfjs-core";
 import { type Task, TASKS } from "./layouts.ts";
-import type { MaskedBatch } from "./masking.ts";
+import type { ChatSlice, MaskedBatch } from "./masking.ts";
 import { nativeLossParts } from "./native/ops.ts";
 import { oneHotFloat } from "./ops.ts";
 import { type ForwardOptions, forward, kernelsFor, type MMaDA, orderedParams } from "./transformer.ts";
@@ -16,7 +17,7 @@ export interface LossCoefficients {
   t2i: number;
   lm: number;
   mmu: number;
-  /** Defaults to `mmu`. */
+  /** Defaults to `lm` (chat rows in the lm slice) or `mmu` (chat rows in their own slice). */
   chat?: number;
 }
 
@@ -36,7 +37,7 @@ export type MixedLoss = {
 export function mixedLoss(model: MMaDA, batch: MaskedBatch, coeffs: LossCoefficients, opts: ForwardOptions = {}): MixedLoss {
   if (kernelsFor(model.config, opts) === "native") {
     const rowPart = Int32Array.from(batch.tasks, (t) => TASKS.indexOf(t));
-    return tf.tidy(() => combineParts(nativeLossParts(model.config, orderedParams(model), { ...batch, rowPart }, TASKS.length), coeffs));
+    return tf.tidy(() => combineParts(nativeLossParts(model.config, orderedParams(model), { ...batch, rowPart }, TASKS.length), coeffs, batch.chatSlice));
   }
   return tf.tidy(() => {
     const tokens = tf.tensor2d(batch.inputIds, [batch.batch, batch.length], "int32");
@@ -59,13 +60,18 @@ export function lossFromLogits(logits: tf.Tensor3D, batch: MaskedBatch, coeffs: 
   });
   return tf.tidy(() => {
     const ce = crossEntropy(tf.reshape(logits, [B * L, V]) as tf.Tensor2D, batch.labels); // [B*L]
-    return combineParts(tf.sum(tf.mul(tf.tensor2d(perTask, [TASKS.length, B * L]), ce), 1) as tf.Tensor1D, coeffs); // [4]
+    return combineParts(tf.sum(tf.mul(tf.tensor2d(perTask, [TASKS.length, B * L]), ce), 1) as tf.Tensor1D, coeffs, batch.chatSlice); // [4]
   });
 }
 
+/** The coefficient of each part: chat follows its slice unless given. */
+export function partCoefficients(coeffs: LossCoefficients, chatSlice: ChatSlice): Record<Task, number> {
+  return { t2i: coeffs.t2i, lm: coeffs.lm, mmu: coeffs.mmu, chat: coeffs.chat ?? (chatSlice === "lm" ? coeffs.lm : coeffs.mmu) };
+}
+
 /** Total = sum over tasks of c_task * part (MMADA.md §2) from the parts [4] in TASKS order. */
-function combineParts(partsVec: tf.Tensor1D, coeffs: LossCoefficients): MixedLoss {
-  const c: Record<Task, number> = { t2i: coeffs.t2i, lm: coeffs.lm, mmu: coeffs.mmu, chat: coeffs.chat ?? coeffs.mmu };
+function combineParts(partsVec: tf.Tensor1D, coeffs: LossCoefficients, chatSlice: ChatSlice): MixedLoss {
+  const c = partCoefficients(coeffs, chatSlice);
   const total = tf.sum(tf.mul(partsVec, tf.tensor1d(TASKS.map((t) => c[t])))) as tf.Scalar;
   const split = tf.unstack(partsVec) as tf.Scalar[];
   const parts = Object.fromEntries(TASKS.map((t, i) => [t, split[i]!])) as Record<Task, tf.Scalar>;

@@ -3,10 +3,12 @@
 //   t2i  (MaskGIT)  u ~ U(0,1), mask exactly max(1, round(N cos(pi/2 u))) image tokens by random
 //                   permutation; caption never masked; weight 1 / (masked image positions in the batch).
 //   text (LLaDA)    t ~ U(0,1), p = (1 - eps) t + eps; mask each ROLE_ANSWER token with prob p;
-//                   lm weight 1 / (p B_lm L); mmu and chat weight 1 / (p answer_len B_task), where
+//                   lm weight 1 / (p B_lm L); mmu and chat weight 1 / (p answer_len B_slice), where
 //                   answer_len counts the answer INCLUDING its EOS padding.
-// B_task is the number of rows of that task in the batch (each task is its own mean, as in the
-// reference, which computes each loss on its own slice of the batch).
+// B_slice is the number of rows of the slice the row belongs to: the reference computes each loss on
+// its own slice of the batch [t2i | lm | mmu]. Chat / chain-of-thought rows sit in the lm slice
+// (chatSlice "lm", the reference: lm and chat rows share one mean and c_lm) or, as an option, in a
+// slice of their own ("own": their own mean, coefficient c_chat, by default c_mmu).
 import { type Layout, ROLE_ANSWER, ROLE_IMAGE, type Task, TASKS } from "./layouts.ts";
 import type { Rng } from "./rng.ts";
 import { MASK_ID } from "./vocab.ts";
@@ -41,10 +43,22 @@ export interface MaskedBatch {
   tasks: Task[];
   /** [B] masking probability per row (t2i: the MaskGIT ratio, masked / N). */
   maskProb: Float32Array;
+  /** Which slice the chat rows were normalised with (loss.ts picks their coefficient by it). */
+  chatSlice: ChatSlice;
+}
+
+/** Where chat / chain-of-thought rows go: the lm slice (the reference) or a slice of their own. */
+export const CHAT_SLICES = ["lm", "own"] as const;
+export type ChatSlice = (typeof CHAT_SLICES)[number];
+
+export interface MaskOptions {
+  /** Default "lm" (MMADA.md §2). */
+  chatSlice?: ChatSlice;
 }
 
 /** Masks a batch of equal-length layouts in row order, drawing everything from `rng`. */
-export function maskBatch(layouts: readonly Layout[], rng: Rng, eps: number): MaskedBatch {
+export function maskBatch(layouts: readonly Layout[], rng: Rng, eps: number, opts: MaskOptions = {}): MaskedBatch {
+  const chatSlice = opts.chatSlice ?? "lm";
   if (layouts.length === 0) throw new Error("maskBatch: the batch is empty; pass at least one layout");
   const length = layouts[0]!.ids.length;
   layouts.forEach((l, b) => {
@@ -60,8 +74,12 @@ export function maskBatch(layouts: readonly Layout[], rng: Rng, eps: number): Ma
     weights: new Float32Array(batch * length),
     tasks: layouts.map((l) => l.task),
     maskProb: new Float32Array(batch),
+    chatSlice,
   };
   const rowsOf = Object.fromEntries(TASKS.map((t) => [t, out.tasks.filter((x) => x === t).length])) as Record<Task, number>;
+  // Rows of the slice each task's rows are averaged over.
+  const slice: Record<Task, number> = { ...rowsOf };
+  if (chatSlice === "lm") slice.lm = slice.chat = rowsOf.lm + rowsOf.chat;
   const t2iRows: number[] = [];
 
   layouts.forEach((layout, b) => {
@@ -82,8 +100,8 @@ export function maskBatch(layouts: readonly Layout[], rng: Rng, eps: number): Ma
       answerLen++;
       if (rng.uniform() < p) rowMask[i] = 1;
     }
-    // lm normalises by every position of every lm row; mmu/chat by the answer length of the row.
-    const w = layout.task === "lm" ? 1 / (p * rowsOf.lm * length) : 1 / (p * answerLen * rowsOf[layout.task]);
+    // lm normalises by every position of the row; mmu/chat by the answer length of the row.
+    const w = layout.task === "lm" ? 1 / (p * slice.lm * length) : 1 / (p * answerLen * slice[layout.task]);
     for (let i = 0; i < length; i++) if (rowMask[i]) out.weights[off + i] = w;
   });
 

@@ -29,6 +29,8 @@ export interface ImageSampleOptions {
   uncondPrefix?: Int32Array;
   /** tau: scale of the Gumbel noise on the confidences, annealed to 0 over the steps; default 1. */
   temperature?: number;
+  /** How tau decays over the steps (annealedTemperature); default "compound", the reference's. */
+  temperatureSchedule?: TemperatureSchedule;
   rng: Rng;
   trace?: boolean;
 }
@@ -65,12 +67,21 @@ export function maskLength(numImageTokens: number, k: number, steps: number, unk
 }
 
 /**
- * Gumbel scale at step k (0-based): tau * (1 - (k+1)/K). MMADA.md writes "annealed by (1 - k/K)";
- * the reference code (MMaDA t2i_generate, MaskGIT) anneals with the same ratio (k+1)/K as the
- * mask schedule, which we follow. Either way the noise vanishes by the last step.
+ * How the Gumbel scale of the re-masking confidences decays (MMADA.md §5):
+ *   compound  the reference code (MMaDA t2i_generate, MaskGIT): `temperature *= (1 - ratio)` every
+ *             step with ratio = (k+1)/K, so tau_k = tau * prod_{j<=k} (1 - (j+1)/K): fast decay;
+ *   linear    tau_k = tau * (1 - (k+1)/K) (this project's first version): more noise mid-schedule.
+ * Both reach 0 at the last step.
  */
-export function annealedTemperature(tau: number, k: number, steps: number): number {
-  return tau * (1 - (k + 1) / steps);
+export const TEMPERATURE_SCHEDULES = ["compound", "linear"] as const;
+export type TemperatureSchedule = (typeof TEMPERATURE_SCHEDULES)[number];
+
+/** Gumbel scale used at step k (0-based) of K under `schedule`. */
+export function annealedTemperature(tau: number, k: number, steps: number, schedule: TemperatureSchedule = "compound"): number {
+  if (schedule === "linear") return tau * (1 - (k + 1) / steps);
+  let t = tau;
+  for (let j = 0; j <= k; j++) t *= 1 - (j + 1) / steps;
+  return t;
 }
 
 /** Classifier-free guidance: (1 + w) * cond - w * uncond. */
@@ -103,7 +114,7 @@ export async function sampleImage(
     const logp = await imageLogProbs(logitsFn, input, batch, length, opts, w); // [B * N * C]
     const unknown: number[] = [];
     const maskLen: number[] = [];
-    const tauK = annealedTemperature(tau, k, opts.steps);
+    const tauK = annealedTemperature(tau, k, opts.steps, opts.temperatureSchedule);
     for (let b = 0; b < batch; b++) {
       const scored: Array<{ i: number; confidence: number }> = [];
       for (let i = 0; i < n; i++) {
@@ -203,5 +214,8 @@ function checkOptions(opts: ImageSampleOptions, batch: number, length: number, w
     }
   }
   if ((opts.temperature ?? DEFAULT_TEMPERATURE) < 0) problems.push(`temperature=${opts.temperature} must be >= 0`);
+  if (opts.temperatureSchedule !== undefined && !TEMPERATURE_SCHEDULES.includes(opts.temperatureSchedule)) {
+    problems.push(`temperatureSchedule=${JSON.stringify(opts.temperatureSchedule)} must be one of ${TEMPERATURE_SCHEDULES.join(", ")}`);
+  }
   if (problems.length > 0) throw new Error(`sampleImage: ${problems.join("; ")}`);
 }

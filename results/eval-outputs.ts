@@ -1,5 +1,5 @@
 // What an `evaluate` step left in the workspace besides its metrics (activities/evaluate.ts writes
-// them): `report` (report.json: item counts per metric and sample answers) and `samples` (the PNG
+// them): `report` (report.json: item counts per metric, per-item correctness by item id, and sample answers) and `samples` (the PNG
 // grid of generated digits, one row per prompted digit, and predictions.json, the classifier's verdict
 // on each image in the same order). Read defensively: an old or hand-edited file yields less, never a throw.
 import { readFileSync } from "node:fs";
@@ -22,6 +22,8 @@ export interface TextSample {
 export interface EvalReport {
   /** Items asked per metric key (gsm8k_acc -> 4). */
   counts: Record<string, number>;
+  /** Per accuracy key, each item's id (the same prompt has the same id at every stage) -> correct. */
+  items: Record<string, Map<string, boolean>>;
   /** Sample answers per benchmark (gsm8k -> [...]). */
   samples: Record<string, TextSample[]>;
 }
@@ -67,7 +69,16 @@ export function readEvalReport(root: string, e: ExecutionDetail): EvalReport | u
       }));
     }
   }
-  return { counts, samples };
+  const items: Record<string, Map<string, boolean>> = {};
+  if (isRecord(data.items)) {
+    for (const [key, v] of Object.entries(data.items)) {
+      const ids = isRecord(v) ? v.ids : undefined;
+      const correct = isRecord(v) ? v.correct : undefined;
+      if (!Array.isArray(ids) || !Array.isArray(correct) || ids.length !== correct.length) continue;
+      items[key] = new Map(ids.map((id, i) => [String(id), correct[i] === true]));
+    }
+  }
+  return { counts, samples, items };
 }
 
 /** The generated-digit grid with the digit each cell was prompted for; undefined when there is none. */

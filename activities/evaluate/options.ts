@@ -6,7 +6,7 @@ import type { WithInputs } from "../kit/inputs.ts";
 import { plannedRecords } from "../mmada/dataset-sizes.ts";
 import type { EvaluateWith } from "./schema.ts";
 
-export type EvaluateOptions = WithInputs<EvaluateWith, "checkpoint" | "dataset" | "tokens" | "classifier" | "vq">;
+export type EvaluateOptions = WithInputs<EvaluateWith, "checkpoint" | "dataset" | "tokens" | "classifier" | "vq" | "judge2">;
 
 /** Each text benchmark and the dataset task (and share of it) its prompts come from: vqa records
  *  alternate digit questions (even) and yes/no questions (odd). */

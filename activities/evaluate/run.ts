@@ -13,8 +13,10 @@ import { readDatasetSplit, readManifest } from "../mmada/data/read-dataset.ts";
 import { DIGIT_NAMES } from "../mmada/data/templates.ts";
 import { IMAGE_SIDE } from "../mmada/data/mnist-source.ts";
 import {
-  nllTexts, runGeneval, runTextBenchmark, runTextNll, textBenchmarkPrompts, type EvalModels, type EvalSplit, type TextSample,
+  nllTexts, runGeneval, runTextBenchmark, runTextNll, textBenchmarkPrompts, type EvalModels, type EvalSplit, type ItemResult, type TextSample,
 } from "../mmada/eval/benchmarks.ts";
+import { loadClassifier, type Classifier } from "../../model/classifier.ts";
+import { BadInputError } from "../../contract/failures.ts";
 import type { ImageSampling, TextSampling } from "../mmada/eval/generate.ts";
 import { beat } from "../kit/heartbeat.ts";
 import { pngGrid } from "../mmada/eval/png-grid.ts";
@@ -44,8 +46,10 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const loaded = await loadInputModel(inputPath(ctx, w.checkpoint, "checkpoint", "checkpoint"), "checkpoint", stepId);
   if (loaded.optimizerState) tf.dispose(Object.values(loaded.optimizerState.slots)); // evaluation needs the weights only
   let scorers: Scorers;
+  let judge2: Classifier | undefined;
   try {
     scorers = await loadScorers(ctx, w);
+    if (w.judge2 !== undefined) judge2 = await loadJudge(ctx, w.judge2, scorers);
   } catch (err) {
     disposeModel(loaded.model);
     throw err;
@@ -62,8 +66,15 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       maxBatch: w.maxBatch,
     };
     const split: EvalSplit = { data, codes: (i) => imageCodes(tokens, w.split, i) };
-    const text: TextSampling = { genLength: w.sampler.genLength, steps: w.sampler.steps, blockLength: w.sampler.blockLength, temperature: w.sampler.temperature };
-    const image: ImageSampling = { steps: w.sampler.imageSteps, guidance: w.sampler.guidance, temperature: w.sampler.imageTemperature };
+    const textFor = (bench: keyof typeof w.sampler.genLengths): TextSampling => {
+      const genLength = w.sampler.genLengths[bench] ?? w.sampler.genLength;
+      // the same number of steps per generated token as genLength / steps
+      const steps = Math.max(1, Math.round((w.sampler.steps * genLength) / w.sampler.genLength));
+      return { genLength, steps, blockLength: Math.min(w.sampler.blockLength, genLength), temperature: w.sampler.temperature };
+    };
+    const image: ImageSampling = {
+      steps: w.sampler.imageSteps, guidance: w.sampler.guidance, temperature: w.sampler.imageTemperature, temperatureSchedule: w.sampler.imageTemperatureSchedule,
+    };
 
     const metrics: MetricPoint[] = [];
     const samples: Record<string, TextSample[]> = {};
@@ -81,23 +92,34 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       done++;
       return out;
     };
-    const record = (key: string, value: number, count: number) => {
+    const items: Record<string, { ids: string[]; correct: boolean[] }> = {};
+    const record = (key: string, value: number, count: number, perItem?: ItemResult[]) => {
       counts[key] = count;
-      if (count > 0 && Number.isFinite(value)) metrics.push({ key, value });
-      else skipped.push(`${key}: no ${w.split} records to ask (or none fit the model's text length)`);
+      if (count > 0 && Number.isFinite(value)) {
+        metrics.push({ key, value });
+        // every accuracy with the number of items it was measured on (the UI's Wilson intervals)
+        if (key.endsWith(ACCURACY_SUFFIX)) metrics.push({ key: `${key.slice(0, -ACCURACY_SUFFIX.length)}_n`, value: count });
+      } else skipped.push(`${key}: no ${w.split} records to ask (or none fit the model's text length)`);
+      if (perItem) items[key] = { ids: perItem.map((x) => x.id), correct: perItem.map((x) => x.correct) };
     };
 
     const prompts = textBenchmarkPrompts(m.layout, split, w.samples);
     for (const [name, key] of [["gsm8k", "gsm8k_acc"], ["vqa", "vqa_acc"], ["pope", "pope_acc"], ["caption", "caption_acc"], ["mmcot", "mmcot_acc"]] as const) {
-      const r = await bench(name, () => runTextBenchmark(m, name, prompts[name], text, w.seed));
-      record(key, r.accuracy, r.count);
+      const r = await bench(name, () => runTextBenchmark(m, name, prompts[name], textFor(name), w.seed));
+      record(key, r.accuracy, r.count, r.items);
       samples[name] = r.samples;
+    }
+    // Held-out arithmetic must be unseen: how many asked questions also appear in the train split (0 by construction).
+    if (prompts.gsm8k.length > 0) {
+      const train = new Set((await readDatasetSplit(datasetDir, "train", manifest)).records.cot.map((r) => r.question));
+      metrics.push({ key: "gsm8k_train_overlap", value: prompts.gsm8k.filter((p) => train.has(p.question)).length });
     }
     const texts = nllTexts(m.layout, split, w.samples.textNll);
     const nll = await bench("text_nll", () => runTextNll(m, texts, w.seed));
     record("text_nll", nll.nll, texts.length);
-    const gen = await bench("geneval", () => runGeneval(m, w.samples.genevalPerClass, image, w.seed));
-    record("geneval_acc", gen.accuracy, gen.classes.length);
+    const gen = await bench("geneval", () => runGeneval(m, w.samples.genevalPerClass, image, w.seed, judge2));
+    record("geneval_acc", gen.accuracy, gen.classes.length, gen.items);
+    if (gen.judge2) record("geneval_judge2_acc", gen.judge2.accuracy, gen.classes.length, gen.judge2.items);
     record("clip_score", gen.clipScore, gen.classes.length);
     record("imagereward_score", gen.imageReward, gen.classes.length);
     ctx.progress({ percent: 100, step: total, totalSteps: total, message: metrics.map((p) => `${p.key}=${p.value.toFixed(3)}`).join(" ") });
@@ -108,6 +130,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       split: w.split,
       metrics: Object.fromEntries(metrics.map((p) => [p.key, p.value])),
       counts,
+      items,
       skipped,
       textNllByRatio: nll.byRatio,
       config: { samples: w.samples, sampler: w.sampler, seed: w.seed, maxBatch: w.maxBatch, model: config },
@@ -122,7 +145,8 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       await writeFile(join(samplesDir, GRID_FILE), pngGrid(gen.images, IMAGE_SIDE, DIGIT_NAMES.length, w.samples.genevalPerClass));
     }
     const predictions = gen.classes.map((c, i) => ({
-      prompted: c, prompt: DIGIT_NAMES[c], predicted: gen.predicted[i], clip: gen.clip[i], confidence: gen.confidence[i],
+      prompted: c, prompt: DIGIT_NAMES[c], predicted: gen.predicted[i], clip: gen.clip[i], confidence: gen.confidence[i], margin: gen.margin[i],
+      ...(gen.judge2 ? { judge2: gen.judge2.predicted[i] } : {}),
     }));
     await writeFile(join(samplesDir, PREDICTIONS_FILE), `${JSON.stringify(predictions, null, 2)}\n`);
     metrics.push({ key: "eval_seconds", value: (Date.now() - started) / 1000 });
@@ -136,5 +160,24 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   } finally {
     disposeModel(loaded.model);
     disposeScorers(scorers);
+    if (judge2) tf.dispose(Object.values(judge2.params));
   }
+}
+
+const ACCURACY_SUFFIX = "_acc";
+
+/** The second judge: a classifier that reads the VQ's decoded images. */
+async function loadJudge(ctx: StepContext, value: unknown, scorers: Scorers): Promise<Classifier> {
+  const path = inputPath(ctx, value, "judge2", "classifier");
+  let judge: Classifier;
+  try {
+    judge = await loadClassifier(path);
+  } catch (err) {
+    throw new BadInputError(`step '${ctx.input.step.id}': with.judge2 cannot be loaded as a classifier: ${(err as Error).message}. Re-run the train-classifier step that produced it`);
+  }
+  if (judge.config.inputSize !== scorers.vq.config.imageSize ** 2) {
+    tf.dispose(Object.values(judge.params));
+    throw new BadInputError(`step '${ctx.input.step.id}': with.judge2 reads ${judge.config.inputSize} pixels but the VQ decodes ${scorers.vq.config.imageSize}x${scorers.vq.config.imageSize} images`);
+  }
+  return judge;
 }

@@ -5,7 +5,7 @@ import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 
 export const schema = {
   title: "evaluate step: with",
-  description: "Runs the tiny benchmark suite of MMADA.md §6 on the held-out split with one model checkpoint: gsm8k_acc (arithmetic chain-of-thought exact match), text_nll (masked-token NLL on held-out text, lower is better), vqa_acc (which digit?), pope_acc (yes/no 'is it a 7?'), caption_acc (caption names the digit), mmcot_acc (multimodal reasoning exact match), geneval_acc (frozen-classifier accuracy of generated digits) and clip_score (mean classifier probability of the prompted digit). Outputs `report` (JSON: metrics, config, sample answers) and `samples` (a PNG grid of generated digits per class and the classifier's predictions). Deterministic by seed.",
+  description: "Runs the tiny benchmark suite of MMADA.md §6 on the held-out split with one model checkpoint: gsm8k_acc (arithmetic chain-of-thought exact match), text_nll (masked-token NLL on held-out text, lower is better), vqa_acc (which digit?), pope_acc (yes/no 'is it a 7?'), caption_acc (caption names the digit), mmcot_acc (multimodal reasoning exact match), geneval_acc (frozen-classifier accuracy of generated digits; geneval_judge2_acc: the same images read by a second, independently trained classifier), clip_score (mean classifier probability of the prompted digit) and imagereward_score (mean margin of the prompted digit's probability over the best other digit's). Every accuracy <bench>_acc comes with <bench>_n, the items asked; report.json lists every item's id and verdict (the same ids at every stage, for paired tests). Outputs `report` (JSON: metrics, config, sample answers) and `samples` (a PNG grid of generated digits per class and the classifier's predictions). Deterministic by seed.",
   type: "object",
   required: ["checkpoint", "dataset", "tokens", "classifier", "vq"],
   additionalProperties: false,
@@ -28,6 +28,11 @@ export const schema = {
     },
     vq: {
       description: "The VQ tokenizer (`vq` output of train-vq) that decodes generated image codes; the one the tokens were made with.",
+      type: "string",
+      minLength: 1,
+    },
+    judge2: {
+      description: "Optional second judge of the generated digits: another classifier (`classifier` output of a train-classifier step with a different architecture or seed), never used as a reward. Adds geneval_judge2_acc beside geneval_acc.",
       type: "string",
       minLength: 1,
     },
@@ -112,6 +117,19 @@ export const schema = {
           maximum: 4096,
           default: 16,
         },
+        genLengths: {
+          description: "Per-benchmark generation lengths that replace genLength (e.g. a few tokens for yes/no and digit answers, ~24 for chain-of-thought): the positions after them are EOS, as after any answer the model was trained on. The same for every stage.",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            gsm8k: { type: "integer", minimum: 1, maximum: 4096 },
+            mmcot: { type: "integer", minimum: 1, maximum: 4096 },
+            vqa: { type: "integer", minimum: 1, maximum: 4096 },
+            pope: { type: "integer", minimum: 1, maximum: 4096 },
+            caption: { type: "integer", minimum: 1, maximum: 4096 },
+          },
+          default: {},
+        },
         blockLength: {
           description: "Semi-autoregressive block length: blocks are filled left to right.",
           type: "integer",
@@ -146,6 +164,11 @@ export const schema = {
           minimum: 0,
           maximum: 10,
           default: 1,
+        },
+        imageTemperatureSchedule: {
+          description: "How that scale decays: compound (the reference code: multiplied by 1 - (k+1)/K at every step k) or linear (scale * (1 - (k+1)/K)).",
+          enum: ["compound", "linear"],
+          default: "compound",
         },
       },
       default: {},

@@ -64,7 +64,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       }
     }
     const orders = Object.fromEntries(tasks.map((t) => [t, new EpochOrder(o.seed, t, trainSrc.sources[t].size)])) as { [t in MixTask]?: EpochOrder };
-    const valSets = buildValSets(val.sources, tasks, o.batch, o.valBatches, o.seed, model.config.maskEps);
+    const valSets = buildValSets(val.sources, tasks, o.batch, o.valBatches, o.seed, model.config.maskEps, o.chatSlice);
     const lossParts = [...new Set(tasks.map((t) => LOSS_TASK[t]))];
     const lr = cosineWithWarmup({ peakLr: o.lr.peak, minLr: o.lr.min, warmupSteps: o.lr.warmup, totalSteps: o.steps });
     let lastVal: ValLoss | undefined;
@@ -88,7 +88,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
           params: model.params,
           loss: () => {
             const rng = stepRng(o.seed, step);
-            const batch = maskBatch(trainingLayouts(step, parts, trainSrc.sources, orders, rng), rng, model.config.maskEps);
+            const batch = maskBatch(trainingLayouts(step, parts, trainSrc.sources, orders, rng), rng, model.config.maskEps, { chatSlice: o.chatSlice });
             const out = mixedLoss(model, batch, o.coefficients, { training: true, rng });
             return { total: out.total, parts: Object.fromEntries(lossParts.map((p) => [p, out.parts[p]!])) };
           },

@@ -39,6 +39,11 @@ export const schema = {
         mmcot: { type: "number", minimum: 0 },
       },
     },
+    chatSlice: {
+      description: "Where chain-of-thought (cot) rows count in the loss: lm (the reference, MMADA.md §2: they share the lm slice's mean and carry the lm coefficient) or own (their own mean with coefficients.chat, by default the mmu coefficient; this project's first behaviour).",
+      enum: ["lm", "own"],
+      default: "lm",
+    },
     coefficients: {
       description: "Loss = t2i * L_t2i + lm * L_lm + mmu * L_mmu + chat * L_chat (MMADA.md §2). Stage 1 of the paper: 1.0 / 0.1 / 1.0; late stages: 0.05 / 0.6 / 0.4.",
       type: "object",
@@ -48,7 +53,7 @@ export const schema = {
         lm: { type: "number", minimum: 0, default: 0.1 },
         mmu: { type: "number", minimum: 0, default: 1.0 },
         chat: {
-          description: "Coefficient of the chat / chain-of-thought part (default: the mmu coefficient).",
+          description: "Coefficient of the chat / chain-of-thought part (default: the lm coefficient with chatSlice lm, the mmu coefficient with chatSlice own).",
           type: "number",
           minimum: 0,
         },

@@ -3,8 +3,8 @@
 // uninterrupted runs) compare exactly. The mixed value weighs each task by its loss coefficient
 // and picks the best checkpoint.
 import * as tf from "@tensorflow/tfjs-core";
-import { lossFromLogits, type LossCoefficients } from "../../model/loss.ts";
-import { maskBatch, type MaskedBatch } from "../../model/masking.ts";
+import { lossFromLogits, partCoefficients, type LossCoefficients } from "../../model/loss.ts";
+import { maskBatch, type ChatSlice, type MaskedBatch } from "../../model/masking.ts";
 import { forward, type MMaDA } from "../../model/transformer.ts";
 import { valRng, validationLayouts } from "../mmada/batches.ts";
 import { LOSS_TASK, type MixTask, type TaskSource } from "../mmada/task-sources.ts";
@@ -21,19 +21,18 @@ export interface ValLoss {
 }
 
 /** Fixed validation batches for `tasks` (tasks without val records are left out). */
-export function buildValSets(sources: { [t in MixTask]: TaskSource }, tasks: MixTask[], batch: number, count: number, seed: number, maskEps: number): ValSet[] {
+export function buildValSets(sources: { [t in MixTask]: TaskSource }, tasks: MixTask[], batch: number, count: number, seed: number, maskEps: number, chatSlice: ChatSlice = "lm"): ValSet[] {
   let index = 0;
   return tasks
     .filter((t) => sources[t].size > 0)
     .map((task) => ({
       task,
-      batches: validationLayouts(sources[task], batch, count).map((layouts) => maskBatch(layouts, valRng(seed, index++), maskEps)),
+      batches: validationLayouts(sources[task], batch, count).map((layouts) => maskBatch(layouts, valRng(seed, index++), maskEps, { chatSlice })),
     }));
 }
 
-export function coefficientOf(coeffs: LossCoefficients, task: MixTask): number {
-  const part = LOSS_TASK[task];
-  return part === "chat" ? (coeffs.chat ?? coeffs.mmu) : coeffs[part];
+export function coefficientOf(coeffs: LossCoefficients, task: MixTask, chatSlice: ChatSlice = "lm"): number {
+  return partCoefficients(coeffs, chatSlice)[LOSS_TASK[task]];
 }
 
 /** Inference-mode loss on every validation batch; `tick` runs after each (heartbeats). */
@@ -50,7 +49,7 @@ export async function validationLoss(model: MMaDA, sets: ValSet[], coeffs: LossC
       if (tick) await tick();
     }
     perTask[task] = sum / batches.length;
-    total += coefficientOf(coeffs, task) * perTask[task]!;
+    total += coefficientOf(coeffs, task, batches[0]?.chatSlice) * perTask[task]!;
   }
   return { perTask, total };
 }

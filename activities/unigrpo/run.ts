@@ -147,7 +147,7 @@ function samplers(w: UnigrpoOptions) {
   const s = w.sampler;
   return {
     text: { genLength: s.genLength, steps: s.steps, blockLength: s.blockLength, temperature: s.temperature },
-    image: { steps: s.imageSteps, guidance: s.guidance, temperature: s.imageTemperature },
+    image: { steps: s.imageSteps, guidance: s.guidance, temperature: s.imageTemperature, temperatureSchedule: s.imageTemperatureSchedule },
   };
 }
 

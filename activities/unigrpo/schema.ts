@@ -5,7 +5,7 @@ import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 
 export const schema = {
   title: "unigrpo step: with",
-  description: "Stage 3 of MMaDA (MMADA.md §4): UniGRPO reinforcement learning from the stage-2 checkpoint. Each RL step samples prompts from the train split (arithmetic chain-of-thought, multimodal reasoning, text-to-image, optionally captioning), samples a group of responses per prompt with the current policy, scores them (answer 2.0 + format 0.5; captions 0.1 * correct digit; images 0.1 * classifier probability + 0.1 * classifier confidence) and takes mu clipped-ratio gradient steps with a k3 KL penalty to the frozen init model. Checkpoints like the train kind (resumes from the newest valid one). Output: the final `checkpoint`.",
+  description: "Stage 3 of MMaDA (MMADA.md §4): UniGRPO reinforcement learning from the stage-2 checkpoint. Each RL step samples prompts from the train split (arithmetic chain-of-thought, multimodal reasoning, text-to-image, optionally captioning), samples a group of responses per prompt with the current policy, scores them (answer 2.0 + format 0.5; captions 0.1 * correct digit; images 0.1 * classifier probability of the prompted digit + 0.1 * its margin over the best other digit, so a confident wrong digit is penalised) and takes mu clipped-ratio gradient steps with a k3 KL penalty to the frozen init model. Checkpoints like the train kind (resumes from the newest valid one). Output: the final `checkpoint`.",
   type: "object",
   required: ["init", "dataset", "tokens", "classifier", "vq"],
   additionalProperties: false,
@@ -182,6 +182,11 @@ export const schema = {
           minimum: 0,
           maximum: 10,
           default: 1,
+        },
+        imageTemperatureSchedule: {
+          description: "How that scale decays: compound (the reference code: multiplied by 1 - (k+1)/K at every step k) or linear (scale * (1 - (k+1)/K)).",
+          enum: ["compound", "linear"],
+          default: "compound",
         },
       },
       default: {},

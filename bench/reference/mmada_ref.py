@@ -5,9 +5,10 @@ What it mirrors (independently, not by calling the TS code):
     RMSNorm, rotary positions (rotate-half), multi-head attention, SwiGLU MLP, final RMSNorm, output
     head over the unified text + image vocabulary. Parameter names are the TS checkpoint keys.
   * model/masking.ts + model/loss.ts: the mixed-task loss of MMADA.md §2 recomputed from the masks
-    alone (t2i: mean CE over masked image positions; lm: sum(CE / p) / (B_lm * L); mmu and chat:
-    sum(CE / (p * answer_len)) / B_task with answer_len counting the EOS padding), then
-    total = c_t2i L_t2i + c_lm L_lm + c_mmu L_mmu + c_chat L_chat.
+    alone (t2i: mean CE over masked image positions; lm: sum(CE / p) / (B_slice * L); mmu and chat:
+    sum(CE / (p * answer_len)) / B_slice with answer_len counting the EOS padding, where B_slice is
+    the row count of the row's slice: chat rows share the lm slice (chat_slice "lm", the reference)
+    or have their own ("own")), then total = c_t2i L_t2i + c_lm L_lm + c_mmu L_mmu + c_chat L_chat.
   * model/sample-text.ts: one step of the semi-autoregressive text sampler (LLaDA low-confidence
     remasking): x0 = argmax(logits + temperature * gumbel), confidence = noise-free softmax of x0,
     only masked positions of the current block are candidates, the k most confident are committed.
@@ -82,11 +83,14 @@ class MMaDARef(torch.nn.Module):
         return rms_norm(x, p["final_norm"], eps) @ p["lm_head"]
 
 
-def mixed_loss(logits, labels, masked, mask_prob, tasks, roles, coeffs):
+def mixed_loss(logits, labels, masked, mask_prob, tasks, roles, coeffs, chat_slice="lm"):
     """MMADA.md §2 from the masks: returns (total, {task: part})."""
     B, L, V = logits.shape
     ce = F.cross_entropy(logits.reshape(B * L, V), labels.reshape(-1), reduction="none").view(B, L)
     m = masked.to(logits.dtype)
+    slice_rows = {t: sum(1 for x in tasks if x == t) for t in TASKS}
+    if chat_slice == "lm":
+        slice_rows["lm"] = slice_rows["chat"] = slice_rows["lm"] + slice_rows["chat"]
     parts = {}
     for task in TASKS:
         rows = [b for b in range(B) if tasks[b] == task]
@@ -95,10 +99,10 @@ def mixed_loss(logits, labels, masked, mask_prob, tasks, roles, coeffs):
         elif task == "t2i":
             parts[task] = (ce[rows] * m[rows]).sum() / m[rows].sum()
         elif task == "lm":
-            parts[task] = (ce[rows] * m[rows] / mask_prob[rows, None]).sum() / (len(rows) * L)
+            parts[task] = (ce[rows] * m[rows] / mask_prob[rows, None]).sum() / (slice_rows[task] * L)
         else:
             answer_len = (roles[rows] == ROLE_ANSWER).sum(-1).to(logits.dtype)  # includes the EOS padding
-            parts[task] = (ce[rows] * m[rows] / (mask_prob[rows, None] * answer_len[:, None])).sum() / len(rows)
+            parts[task] = (ce[rows] * m[rows] / (mask_prob[rows, None] * answer_len[:, None])).sum() / slice_rows[task]
     total = sum(coeffs[t] * parts[t] for t in TASKS)
     return total, parts
 
@@ -167,7 +171,7 @@ def main() -> None:
 
     model = MMaDARef(spec["config"], params)
     logits = model(tokens)
-    total, parts = mixed_loss(logits, labels, masked, mask_prob, batch["tasks"], roles, coeffs)
+    total, parts = mixed_loss(logits, labels, masked, mask_prob, batch["tasks"], roles, coeffs, batch.get("chatSlice", "lm"))
     total.backward()
 
     sampler = spec["sampler"]

@@ -17,7 +17,7 @@ import { kindRunner } from "../kind-runner.ts";
 
 const runEvaluate = kindRunner("evaluate");
 
-const ACCURACIES = ["gsm8k_acc", "vqa_acc", "pope_acc", "caption_acc", "mmcot_acc", "geneval_acc", "clip_score", "imagereward_score"];
+const ACCURACIES = ["gsm8k_acc", "vqa_acc", "pope_acc", "caption_acc", "mmcot_acc", "geneval_acc", "clip_score"];
 const PER_CLASS = 2;
 const DIGIT_CLASSES = 10;
 const SIDE = 28;
@@ -54,6 +54,8 @@ describe("evaluate", () => {
       assert.ok(key in metrics, `missing ${key}`);
       assert.ok(metrics[key]! >= 0 && metrics[key]! <= 1, `${key}=${metrics[key]} outside [0, 1]`);
     }
+    // the ImageReward-like score is a margin: the prompted digit's probability minus the best other's
+    assert.ok(metrics.imagereward_score! >= -1 && metrics.imagereward_score! <= 1, `imagereward_score=${metrics.imagereward_score}`);
     assert.ok(Number.isFinite(metrics.text_nll) && metrics.text_nll! > 0, `text_nll=${metrics.text_nll}`);
     // an untrained model is near uniform over the vocabulary: NLL close to log(V)
     assert.ok(metrics.text_nll! < 2 * Math.log(200), `text_nll=${metrics.text_nll} is implausibly large`);
@@ -65,7 +67,7 @@ describe("evaluate", () => {
     assert.deepEqual(report.counts, { gsm8k_acc: 4, vqa_acc: 3, pope_acc: 4, caption_acc: 3, mmcot_acc: 3, text_nll: 4, geneval_acc: 20, clip_score: 20, imagereward_score: 20 });
     assert.equal(report.skipped.length, 0);
     assert.equal(report.split, "test");
-    assert.deepEqual(report.config.sampler, { genLength: 32, steps: 16, blockLength: 8, temperature: 0, imageSteps: 12, guidance: 3.5, imageTemperature: 1 }, "defaults come from the schema");
+    assert.deepEqual(report.config.sampler, { genLength: 32, steps: 16, blockLength: 8, temperature: 0, imageSteps: 12, guidance: 3.5, imageTemperature: 1, imageTemperatureSchedule: "compound", genLengths: {} }, "defaults come from the schema");
     assert.equal(report.samples.gsm8k.length, 4);
     assert.equal(typeof report.samples.caption[0].generated, "string");
     assert.match(report.samples.gsm8k[0].question, /=\?$/);

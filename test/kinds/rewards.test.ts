@@ -70,14 +70,51 @@ describe("caption reward", () => {
 });
 
 describe("text-to-image reward", () => {
-  it("is 0.1 * clip + 0.1 * confidence", () => {
-    assert.ok(Math.abs(t2iReward(0.8, 0.9) - 0.17) < 1e-12);
+  /** The reward of an image the classifier reads as `probs` when digit `prompted` was asked for. */
+  const rewardOf = (probs: number[], prompted: number) => {
+    const other = Math.max(...probs.filter((_, k) => k !== prompted));
+    return t2iReward(probs[prompted]!, probs[prompted]! - other);
+  };
+  const confident = (digit: number, p = 0.98) => Array.from({ length: 10 }, (_, k) => (k === digit ? p : (1 - p) / 9));
+
+  it("is 0.1 * clip + 0.1 * (clip minus the best other class)", () => {
+    assert.ok(Math.abs(t2iReward(0.8, 0.7) - 0.15) < 1e-12);
     assert.equal(t2iReward(0, 0), 0);
+    assert.ok(Math.abs(rewardOf(confident(7), 7) - 0.1 * (0.98 + 0.98 - 0.02 / 9)) < 1e-12);
   });
 
-  it("rejects values that are not probabilities", () => {
+  it("cannot be earned by drawing a confident digit other than the prompted one", () => {
+    const uniform = Array<number>(10).fill(0.1);
+    for (let prompted = 0; prompted < 10; prompted++) {
+      const right = rewardOf(confident(prompted), prompted);
+      const unsure = rewardOf(uniform, prompted);
+      for (let drawn = 0; drawn < 10; drawn++) {
+        if (drawn === prompted) continue;
+        const wrong = rewardOf(confident(drawn), prompted);
+        assert.ok(wrong < 0, `a confident ${drawn} for a prompted ${prompted} is penalised (${wrong})`);
+        assert.ok(wrong < unsure && unsure < right, `wrong ${wrong} < unsure ${unsure} < right ${right}`);
+      }
+    }
+  });
+
+  it("ranks any image by how clearly it is the prompted digit", () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: Math.fround(0.001), max: 1, noNaN: true }), { minLength: 10, maxLength: 10 }), fc.nat(9), (raw, prompted) => {
+        const sum = raw.reduce((a, x) => a + x, 0);
+        const probs = raw.map((x) => x / sum);
+        const r = rewardOf(probs, prompted);
+        const wins = probs[prompted]! >= Math.max(...probs);
+        // the margin term is positive only when the prompted digit is the classifier's reading
+        if (!wins) assert.ok(r < 0.1 * probs[prompted]! + 1e-12);
+        assert.ok(r >= -0.1 - 1e-12 && r <= 0.2 + 1e-12);
+      }),
+    );
+  });
+
+  it("rejects values outside their ranges", () => {
     assert.throws(() => t2iReward(Number.NaN, 0.5), /clipProb=NaN/);
-    assert.throws(() => t2iReward(0.5, 1.5), /confidence=1.5/);
+    assert.throws(() => t2iReward(0.5, 1.5), /margin=1.5/);
+    assert.throws(() => t2iReward(0.5, -1.5), /margin=-1.5/);
   });
 });
 

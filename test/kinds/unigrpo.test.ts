@@ -67,7 +67,7 @@ describe("unigrpo", () => {
   it("fills every default from the schema", () => {
     const w = kindWith("unigrpo", { init: "x", dataset: "x", tokens: "x", classifier: "x", vq: "x" }) as { [k: string]: unknown };
     assert.deepEqual(w.mix, { cot: 1, mmcot: 1, t2i: 1, caption: 0 });
-    assert.deepEqual(w.sampler, { genLength: 32, steps: 16, blockLength: 8, temperature: 1, imageSteps: 8, guidance: 1.5, imageTemperature: 1 });
+    assert.deepEqual(w.sampler, { genLength: 32, steps: 16, blockLength: 8, temperature: 1, imageSteps: 8, guidance: 1.5, imageTemperature: 1, imageTemperatureSchedule: "compound" });
     assert.equal(w.groupSize, 8);
     assert.equal(w.eps, 0.2);
   });

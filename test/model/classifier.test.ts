@@ -53,7 +53,12 @@ describe("digit classifier", () => {
     for (let i = 0; i < 20; i++) {
       assert.ok(right.confidence[i]! >= right.clip[i]! && right.confidence[i]! <= 1);
       assert.equal(right.predicted[i], off.predicted[i]);
+      // margin = p(prompted) - max other: positive exactly when the prompted class wins
+      assert.ok(right.margin[i]! >= -1 && right.margin[i]! <= 1);
+      assert.equal(right.margin[i]! > 0, right.predicted[i] === labels[i]);
+      if (right.predicted[i] === labels[i]) assert.ok(Math.abs(off.margin[i]! - (off.clip[i]! - right.confidence[i]!)) < 1e-6, "prompted wrong: its probability minus the drawn digit's");
     }
+    assert.ok(mean(off.margin) < -0.5, `a confident digit prompted as another one has a margin near -1 (${mean(off.margin)})`);
     // a blank canvas is not a digit: less confident than real digits
     const blank = tf.zeros([20, PIXELS]) as tf.Tensor2D;
     const blankScore = scoreImages(clf, blank, labels);

@@ -44,11 +44,29 @@ describe("lossFromLogits", () => {
     });
     assertClose(out.parts.t2i.dataSync()[0]!, Math.log(V)); // t2i weights sum to 1
     for (const t of ["lm", "mmu", "chat"] as const) assertClose(out.parts[t].dataSync()[0]!, expected[t]);
-    // chat defaults to the mmu coefficient
-    assertClose(out.total.dataSync()[0]!, expected.t2i + 0.1 * expected.lm + 0.5 * (expected.mmu + expected.chat));
+    // chat rows sit in the lm slice (the reference): they carry the lm coefficient
+    assertClose(out.total.dataSync()[0]!, expected.t2i + 0.1 * (expected.lm + expected.chat) + 0.5 * expected.mmu);
     const withChat = lossFromLogits(logits, batch, { ...coeffs, chat: 0 });
     assertClose(withChat.total.dataSync()[0]!, expected.t2i + 0.1 * expected.lm + 0.5 * expected.mmu);
     tf.dispose([logits, out.total, ...Object.values(out.parts), withChat.total, ...Object.values(withChat.parts)]);
+  });
+
+  it("the lm slice averages lm and chat rows together; chatSlice 'own' keeps them apart with the mmu coefficient", () => {
+    const lmRows = [rows[2]!, rows[4]!]; // one lm row, one chat row
+    const inLm = maskBatch(lmRows, new Rng(5), config.maskEps);
+    const own = maskBatch(lmRows, new Rng(5), config.maskEps, { chatSlice: "own" });
+    const L = inLm.length;
+    assert.deepEqual(inLm.masked, own.masked, "same masks: only the normalisation differs");
+    // the slice holds 2 rows: every weight is half of its own-slice value
+    for (let i = 0; i < 2 * L; i++) assertClose(inLm.weights[i]!, own.weights[i]! / 2);
+    const logits = tf.zeros([2, L, V]) as tf.Tensor3D;
+    const coeffs = { t2i: 1, lm: 0.1, mmu: 0.5 };
+    const a = lossFromLogits(logits, inLm, coeffs);
+    const b = lossFromLogits(logits, own, coeffs);
+    const [lmA, chatA, lmB, chatB] = [a.parts.lm, a.parts.chat, b.parts.lm, b.parts.chat].map((t) => t.dataSync()[0]!);
+    assertClose(a.total.dataSync()[0]!, 0.1 * (lmA! + chatA!));
+    assertClose(b.total.dataSync()[0]!, 0.1 * lmB! + 0.5 * chatB!);
+    tf.dispose([logits, a.total, b.total, ...Object.values(a.parts), ...Object.values(b.parts)]);
   });
 
   it("a confident correct prediction has ~zero loss, and absent tasks contribute 0", () => {

@@ -77,12 +77,16 @@ describe("maskBatch", () => {
     );
   });
 
-  it("weights carry each task's normalisation; answer_len includes the EOS padding", () => {
+  for (const chatSlice of ["lm", "own"] as const) {
+  it(`weights carry each task's normalisation; answer_len includes the EOS padding (chat rows in the ${chatSlice} slice)`, () => {
     fc.assert(
       fc.property(batchArb, ({ rows, seed }) => {
-        const m = maskBatch(rows, new Rng(seed), EPS);
+        const m = maskBatch(rows, new Rng(seed), EPS, chatSlice === "lm" ? {} : { chatSlice });
+        assert.equal(m.chatSlice, chatSlice, "the reference's lm slice is the default");
         const L = m.length;
-        const rowsOf = (t: string) => m.tasks.filter((x) => x === t).length;
+        const count = (t: string) => m.tasks.filter((x) => x === t).length;
+        // the reference's slices: [t2i | lm (+ chat) | mmu]; "own" gives chat rows a mean of their own
+        const rowsOf = (t: string) => (chatSlice === "lm" && (t === "lm" || t === "chat") ? count("lm") + count("chat") : count(t));
         let t2iSum = 0;
         rows.forEach((row, b) => {
           const p = m.maskProb[b]!;
@@ -100,6 +104,7 @@ describe("maskBatch", () => {
       }),
     );
   });
+  }
 
   it("masks text answers at rate p on average", () => {
     const rows = Array.from({ length: 400 }, () => chatLayout(ctx, "q", "an answer"));

@@ -82,9 +82,24 @@ describe("maskLength", () => {
     );
   });
 
-  it("anneals the Gumbel temperature to zero at the last step", () => {
+  it("anneals the Gumbel temperature to zero at the last step, compounding by default like the reference", () => {
+    // reference loop: for k in 0..K-1 { ratio = (k+1)/K; temperature *= 1 - ratio }
+    const K = 12;
+    let t = 2;
+    for (let k = 0; k < K; k++) {
+      t *= 1 - (k + 1) / K;
+      assert.ok(Math.abs(annealedTemperature(2, k, K) - t) < 1e-12, `step ${k}`);
+      assert.equal(annealedTemperature(2, k, K), annealedTemperature(2, k, K, "compound"));
+    }
     assert.equal(annealedTemperature(2, 0, 4), 1.5);
+    assert.equal(annealedTemperature(2, 1, 4), 0.75, "compounded: 2 * 3/4 * 2/4");
     assert.equal(annealedTemperature(2, 3, 4), 0);
+  });
+
+  it("keeps the linear schedule (1 - (k+1)/K) as an option, noisier mid-schedule", () => {
+    assert.equal(annealedTemperature(2, 1, 4, "linear"), 1);
+    assert.equal(annealedTemperature(2, 3, 4, "linear"), 0);
+    for (let k = 1; k < 11; k++) assert.ok(annealedTemperature(1, k, 12, "compound") < annealedTemperature(1, k, 12, "linear"));
   });
 });
 

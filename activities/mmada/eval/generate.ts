@@ -3,7 +3,7 @@
 // chunks of at most `maxBatch` rows so memory stays bounded.
 import type { Layout, LayoutContext } from "../../../model/layouts.ts";
 import type { Rng } from "../../../model/rng.ts";
-import { sampleImage } from "../../../model/sample-image.ts";
+import { sampleImage, type TemperatureSchedule } from "../../../model/sample-image.ts";
 import { sampleText } from "../../../model/sample-text.ts";
 import type { LogitsFn } from "../../../model/types.ts";
 import { EOS_ID, MASK_ID } from "../../../model/vocab.ts";
@@ -26,6 +26,8 @@ export interface ImageSampling {
   guidance: number;
   /** Gumbel scale of the re-masking confidences (annealed to 0). */
   temperature: number;
+  /** How it is annealed (model/sample-image.ts); default the reference's compounding decay. */
+  temperatureSchedule?: TemperatureSchedule;
 }
 
 export interface TextGeneration {
@@ -122,6 +124,7 @@ export async function generateImages(
       guidance: s.guidance,
       uncondPrefix: s.guidance > 0 ? prefix : undefined,
       temperature: s.temperature,
+      ...(s.temperatureSchedule ? { temperatureSchedule: s.temperatureSchedule } : {}),
       rng: opts.rng,
     });
     rows.set(out.tokens, lo * length);

@@ -13,6 +13,8 @@ export type TextTask = "cot" | "mmcot" | "caption" | "vqa";
 
 export interface TextPrompt {
   task: TextTask;
+  /** Stable id of the item (`<bench>/<record index>`) when it is a benchmark item. */
+  id?: string;
   /** The layout with its answer region masked (answerStart marks where generation starts). */
   layout: Layout;
   question: string;

@@ -3,8 +3,12 @@
 //   text and multimodal reasoning  2.0 * correct final answer + 0.5 * correct `<think>…</think>` format
 //   captioning                     0.1 * CLIP-like (1 when the caption names the image's digit, else 0)
 //   text-to-image                  0.1 * CLIP-like (classifier probability of the prompted class)
-//                                  + 0.1 * ImageReward-like (classifier confidence, the max probability)
-// At tiny scale the frozen digit classifier stands in for CLIP and ImageReward.
+//                                  + 0.1 * ImageReward-like (the prompted class's probability minus
+//                                    the best other class's, in [-1, 1])
+// At tiny scale the frozen digit classifier stands in for CLIP and ImageReward. The ImageReward-like
+// term is a margin, not the classifier's confidence (max probability): confidence is earned by
+// drawing ANY clear digit, so a policy rewarded by it drifts to its favourite digit whatever the
+// prompt (measured: BENCHMARKS.md, "Quality"). The margin is -1 for a confident wrong digit.
 
 export const CORRECT_ANSWER_REWARD = 2.0;
 export const FORMAT_REWARD = 0.5;
@@ -82,13 +86,13 @@ export function captionReward(caption: string, label: number): number {
 
 /**
  * Text-to-image: 0.1 * CLIP-like + 0.1 * ImageReward-like, from the frozen classifier's scores of
- * the decoded image: the probability of the prompted class and its max class probability.
+ * the decoded image: the probability of the prompted class, and the margin of the prompted class
+ * over the best other class (model/classifier.ts scoreImages).
  */
-export function t2iReward(clipProb: number, confidence: number): number {
-  for (const [name, v] of [["clipProb", clipProb], ["confidence", confidence]] as const) {
-    if (!(v >= 0 && v <= 1)) throw new Error(`t2iReward: ${name}=${v} must be a probability in [0, 1]`);
-  }
-  return CLIP_WEIGHT * clipProb + IMAGE_REWARD_WEIGHT * confidence;
+export function t2iReward(clipProb: number, margin: number): number {
+  if (!(clipProb >= 0 && clipProb <= 1)) throw new Error(`t2iReward: clipProb=${clipProb} must be a probability in [0, 1]`);
+  if (!(margin >= -1 && margin <= 1)) throw new Error(`t2iReward: margin=${margin} must be in [-1, 1]`);
+  return CLIP_WEIGHT * clipProb + IMAGE_REWARD_WEIGHT * margin;
 }
 
 /** Ids of a response up to (not including) its first EOS: the text the model meant to write. */

@@ -30,8 +30,10 @@ export interface ImageScore {
   images: Float32Array;
   /** Classifier probability of the prompted class (CLIP-like). */
   clip: Float32Array;
-  /** Max class probability (ImageReward-like). */
+  /** Max class probability. */
   confidence: Float32Array;
+  /** Prompted class's probability minus the best other class's (ImageReward-like). */
+  margin: Float32Array;
   predicted: Int32Array;
   rewards: number[];
 }
@@ -70,7 +72,7 @@ export function scoreGeneratedImages(vq: Vq, classifier: Classifier, codes: Int3
   try {
     const s = scoreImages(classifier, decoded, Int32Array.from(labels));
     const images = decoded.dataSync() as Float32Array;
-    const rewards = Array.from(s.clip, (c, i) => t2iReward(clamp01(c), clamp01(s.confidence[i]!)));
+    const rewards = Array.from(s.clip, (c, i) => t2iReward(clamp01(c), Math.min(1, Math.max(-1, s.margin[i]!))));
     return { images: Float32Array.from(images), ...s, rewards };
   } finally {
     tf.dispose(decoded);
