@@ -54,7 +54,7 @@ export function renderQuality(r: { runs: SeedRun[]; backend: string; machine: st
   const command = `npm run bench:quality${r.sets.length ? ` -- ${r.sets.map((s) => `--set ${s}`).join(" ")}` : ""}`;
   const lines: string[] = [
     `\`${command}\` (bench/quality.ts): \`mmada run ${r.spec} --set seed=S\` for seeds ${runs.map((x) => x.seed).join(", ")}, one after another, each in a fresh workspace.`,
-    `Measured ${r.date} on ${r.machine}; backend: ${r.backend}.`,
+    `Measured ${r.date} on ${r.machine}; backend: ${r.backend} outside steps; a step's kernels use its \`cores\` as threads (the main job gives stages 1-3 two).`,
     "",
     `Mean ± standard deviation [min, max] over ${runs.length} seeds; accuracies on the held-out test split (n items per seed in brackets).`,
     "",

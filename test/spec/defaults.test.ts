@@ -2,6 +2,7 @@
 // step's `with` (so the plan, the cache key and the step see the same numbers), keeps step outputs
 // as references, and checks the rules a kind's schema cannot express at their line:col.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { isOutputRef } from "../../contract/plan.ts";
 import { withDefaults } from "../../pipelines/index.ts";
@@ -27,7 +28,7 @@ test("withDefaults fills absent fields and nested objects that default to {}, ke
 test("the compiled plan holds the kind's defaults beside the written values and the references", () => {
   const plan = planOf(load("pipelines/mmada-tiny.yaml"));
   const w = stepOf(plan, "stage1").with as { [k: string]: unknown };
-  assert.deepEqual(w["lr"], { peak: 0.002, warmup: 20, min: 0.0002 }, "written values stay");
+  assert.deepEqual(w["lr"], { peak: 0.002, warmup: 100, min: 0.0002 }, "written values stay");
   assert.equal(w["weightDecay"], 0.01, "defaults are filled");
   assert.equal(w["clip"], 1);
   assert.deepEqual(w["coefficients"], { t2i: 1, lm: 0.1, mmu: 1 });
@@ -38,9 +39,12 @@ test("the compiled plan holds the kind's defaults beside the written values and 
 
 test("a kind's rule is checked by validate at the line:col of the field: warmup longer than the stage", () => {
   const errors = errorsOf(load("pipelines/mmada-tiny.yaml", { set: ["stage1_steps=10"] }));
+  // where stage 1's warmup value is written: the first `warmup: ` after `stage1:`
+  const lines = readFileSync("pipelines/mmada-tiny.yaml", "utf8").split("\n");
+  const line = lines.findIndex((l, i) => i > lines.indexOf("  stage1:") && l.includes("warmup: "));
   assert.deepEqual(
     errors.map((e) => [e.code, e.line, e.col]),
-    [["E_WITH_RULE", 56, 34]],
+    [["E_WITH_RULE", line + 1, lines[line]!.indexOf("warmup: ") + "warmup: ".length + 1]],
   );
-  assert.match(errors[0]!.message, /step 'stage1': lr\.warmup \(20\) exceeds steps \(10\)/);
+  assert.match(errors[0]!.message, /step 'stage1': lr\.warmup \(100\) exceeds steps \(10\)/);
 });
