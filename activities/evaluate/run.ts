@@ -9,18 +9,17 @@ import { join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { disposeModel, logitsFn } from "../../model/transformer.ts";
-import { readDatasetSplit, readManifest } from "../mmada/data/read-dataset.ts";
+import { readDatasetSplit, readManifest, readSplitRecords } from "../mmada/data/read-dataset.ts";
 import { DIGIT_NAMES } from "../mmada/data/templates.ts";
 import { IMAGE_SIDE } from "../mmada/data/mnist-source.ts";
 import {
   nllTexts, runGeneval, runTextBenchmark, runTextNll, textBenchmarkPrompts, type EvalModels, type EvalSplit, type ItemResult, type TextSample,
 } from "../mmada/eval/benchmarks.ts";
-import { loadClassifier, type Classifier } from "../../model/classifier.ts";
-import { BadInputError } from "../../contract/failures.ts";
+import type { Classifier } from "../../model/classifier.ts";
 import type { ImageSampling, TextSampling } from "../mmada/eval/generate.ts";
 import { beat } from "../kit/heartbeat.ts";
 import { pngGrid } from "../mmada/eval/png-grid.ts";
-import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
+import { checkImageGrid, checkVqLineage, disposeScorers, loadJudge, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
 import { inputPath, inputSha } from "../kit/inputs.ts";
 import { loadInputModel } from "../mmada/model-io.ts";
 import { stepOptions } from "../kit/options.ts";
@@ -49,7 +48,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   let judge2: Classifier | undefined;
   try {
     scorers = await loadScorers(ctx, w);
-    if (w.judge2 !== undefined) judge2 = await loadJudge(ctx, w.judge2, scorers);
+    if (w.judge2 !== undefined) judge2 = await loadJudge(ctx, w.judge2, scorers.vq);
   } catch (err) {
     disposeModel(loaded.model);
     throw err;
@@ -111,7 +110,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
     }
     // Held-out arithmetic must be unseen: how many asked questions also appear in the train split (0 by construction).
     if (prompts.gsm8k.length > 0) {
-      const train = new Set((await readDatasetSplit(datasetDir, "train", manifest)).records.cot.map((r) => r.question));
+      const train = new Set((await readSplitRecords(datasetDir, "train", "cot", manifest)).map((r) => r.question));
       metrics.push({ key: "gsm8k_train_overlap", value: prompts.gsm8k.filter((p) => train.has(p.question)).length });
     }
     const texts = nllTexts(m.layout, split, w.samples.textNll);
@@ -165,19 +164,3 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
 }
 
 const ACCURACY_SUFFIX = "_acc";
-
-/** The second judge: a classifier that reads the VQ's decoded images. */
-async function loadJudge(ctx: StepContext, value: unknown, scorers: Scorers): Promise<Classifier> {
-  const path = inputPath(ctx, value, "judge2", "classifier");
-  let judge: Classifier;
-  try {
-    judge = await loadClassifier(path);
-  } catch (err) {
-    throw new BadInputError(`step '${ctx.input.step.id}': with.judge2 cannot be loaded as a classifier: ${(err as Error).message}. Re-run the train-classifier step that produced it`);
-  }
-  if (judge.config.inputSize !== scorers.vq.config.imageSize ** 2) {
-    tf.dispose(Object.values(judge.params));
-    throw new BadInputError(`step '${ctx.input.step.id}': with.judge2 reads ${judge.config.inputSize} pixels but the VQ decodes ${scorers.vq.config.imageSize}x${scorers.vq.config.imageSize} images`);
-  }
-  return judge;
-}

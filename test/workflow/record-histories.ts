@@ -11,12 +11,15 @@ import { HISTORY_SCENARIOS } from "./histories.ts";
 import { runScenario } from "./scenario.ts";
 
 const dir = join(import.meta.dirname, "histories");
+// stack traces in failures name files by absolute path: keep them relative to the project, so the
+// recorded files say nothing of the machine they were recorded on (replay ignores stack traces)
+const root = `${join(import.meta.dirname, "..", "..")}/`;
 mkdirSync(dir, { recursive: true });
 const env = await startEnv();
 try {
   for (const sc of HISTORY_SCENARIOS) {
     const s = await runScenario(env, planOf(sc.yaml), sc.name, sc.scripts, sc.during);
-    writeFileSync(join(dir, `${sc.name}.json`), `${historyToJSON(s.history)}\n`);
+    writeFileSync(join(dir, `${sc.name}.json`), `${historyToJSON(s.history).split(root).join("")}\n`);
     process.stdout.write(`recorded ${sc.name}: ${s.outcome.status?.status ?? (s.outcome.error as Error).message}\n`);
   }
 } finally {

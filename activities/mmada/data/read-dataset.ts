@@ -58,11 +58,17 @@ export async function readDatasetSplit(dir: string, split: Split, manifest?: Dat
     );
   }
   const records = {} as { [t in keyof TaskRecords]: unknown[] };
-  for (const task of TASKS) {
-    records[task] = await readJsonlFile(join(base, taskFile(task)));
-    if (records[task].length !== m.counts[split][task]) {
-      throw new BadInputError(`dataset: ${join(base, taskFile(task))} has ${records[task].length} records, manifest says ${m.counts[split][task]}; re-run prepare-data`);
-    }
-  }
+  for (const task of TASKS) records[task] = await readSplitRecords(dir, split, task, m);
   return { images: { pixels, labels, n }, records: records as TaskRecords };
+}
+
+/** One task's records of one split (no images), checked against the manifest's count. */
+export async function readSplitRecords<K extends keyof TaskRecords>(dir: string, split: Split, task: K, manifest?: DatasetManifest): Promise<TaskRecords[K]> {
+  const m = manifest ?? (await readManifest(dir));
+  const file = join(dir, split, taskFile(task));
+  const records = await readJsonlFile<TaskRecords[K][number]>(file);
+  if (records.length !== m.counts[split][task]) {
+    throw new BadInputError(`dataset: ${file} has ${records.length} records, manifest says ${m.counts[split][task]}; re-run prepare-data`);
+  }
+  return records as TaskRecords[K];
 }

@@ -155,9 +155,10 @@ export async function runGeneval(m: EvalModels, perClass: number, s: ImageSampli
   const score = scoreGeneratedImages(m.vq, m.classifier, gen.codes, classes);
   const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, x) => a + x, 0) / xs.length;
   const itemsOf = (predicted: ArrayLike<number>): ItemResult[] => classes.map((c, i) => ({ id: `geneval/${c}/${i % perClass}`, correct: predicted[i] === c }));
+  const accuracyOf = (items: ItemResult[]) => mean(items.map((x) => (x.correct ? 1 : 0)));
   const items = itemsOf(score.predicted);
   const out: GenevalResult = {
-    accuracy: mean(items.map((x) => (x.correct ? 1 : 0))),
+    accuracy: accuracyOf(items),
     clipScore: mean(score.clip),
     imageReward: mean(score.margin),
     images: score.images,
@@ -174,7 +175,7 @@ export async function runGeneval(m: EvalModels, perClass: number, s: ImageSampli
     const second = scoreImages(judge2, x, Int32Array.from(classes));
     x.dispose();
     const items2 = itemsOf(second.predicted);
-    out.judge2 = { accuracy: mean(items2.map((x) => (x.correct ? 1 : 0))), predicted: Array.from(second.predicted), items: items2 };
+    out.judge2 = { accuracy: accuracyOf(items2), predicted: Array.from(second.predicted), items: items2 };
   }
   return out;
 }

@@ -34,15 +34,31 @@ export async function loadScorers(ctx: StepContext, w: { vq: unknown; classifier
   const vq = await loadFrozen(ctx, w.vq, "vq", "vq", loadVq);
   try {
     const classifier = await loadFrozen(ctx, w.classifier, "classifier", "classifier", loadClassifier);
-    if (classifier.config.inputSize !== vq.config.imageSize ** 2) {
-      throw new BadInputError(
-        `step '${ctx.input.step.id}': the classifier reads ${classifier.config.inputSize} pixels but the VQ decodes ${vq.config.imageSize}x${vq.config.imageSize} images; train both on the same dataset`,
-      );
-    }
+    checkReadsVq(ctx, "classifier", classifier, vq);
     return { vq, classifier };
   } catch (err) {
     disposeVq(vq);
     throw err;
+  }
+}
+
+/** A second judge of generated images (evaluate's `judge2`): another classifier of the VQ's images. */
+export async function loadJudge(ctx: StepContext, value: unknown, vq: Vq): Promise<Classifier> {
+  const judge = await loadFrozen(ctx, value, "judge2", "classifier", loadClassifier);
+  try {
+    checkReadsVq(ctx, "judge2", judge, vq);
+  } catch (err) {
+    tf.dispose(Object.values(judge.params));
+    throw err;
+  }
+  return judge;
+}
+
+function checkReadsVq(ctx: StepContext, field: string, classifier: Classifier, vq: Vq): void {
+  if (classifier.config.inputSize !== vq.config.imageSize ** 2) {
+    throw new BadInputError(
+      `step '${ctx.input.step.id}': the ${field} reads ${classifier.config.inputSize} pixels but the VQ decodes ${vq.config.imageSize}x${vq.config.imageSize} images; train both on the same dataset`,
+    );
   }
 }
 
