@@ -7,6 +7,9 @@ export interface VqConfig {
   /** K, the number of codes. */
   codebookSize: number;
   codeDim: number;
+  /** "patch": each code from its own patch (strictly local tokens); "global": every code from the
+   *  whole image, as a deep convolutional encoder's receptive field gives MAGVIT's codes. */
+  encoder: "patch" | "global";
   /** Width of the encoder MLP (and of the "patch" decoder). */
   hidden: number;
   decoder: "patch" | "global";
@@ -17,7 +20,7 @@ export interface VqConfig {
 }
 
 export const DEFAULT_VQ_CONFIG: VqConfig = {
-  imageSize: 28, patchSize: 7, codebookSize: 64, codeDim: 16, hidden: 128, decoder: "global", decoderHidden: 256, beta: 0.25,
+  imageSize: 28, patchSize: 7, codebookSize: 64, codeDim: 16, hidden: 128, encoder: "patch", decoder: "global", decoderHidden: 256, beta: 0.25,
 };
 
 export function validateVqConfig(c: VqConfig): string[] {
@@ -30,6 +33,7 @@ export function validateVqConfig(c: VqConfig): string[] {
   for (const k of ["codebookSize", "codeDim", "hidden", "decoderHidden"] as const) {
     if (!(Number.isInteger(c[k]) && c[k] >= 2)) errors.push(`${k} must be an integer >= 2, got ${c[k]}`);
   }
+  if (c.encoder !== "patch" && c.encoder !== "global") errors.push(`encoder must be "patch" or "global", got ${c.encoder}`);
   if (c.decoder !== "patch" && c.decoder !== "global") errors.push(`decoder must be "patch" or "global", got ${c.decoder}`);
   if (!(c.beta >= 0)) errors.push(`beta must be >= 0, got ${c.beta}`);
   return errors;

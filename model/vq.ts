@@ -3,8 +3,10 @@
 // convolutions, because wasm has no conv2d filter gradient:
 //   images [B, 784] -> patches [B*N, P*P] -> encoder MLP -> z [B*N, d] -> nearest code -> z_q
 //   -> decoder -> pixels [B, 784] (sigmoid).
-// The decoder is "patch" (each patch from its own code: tokens stay strictly local) or "global"
-// (one MLP over all N code vectors: smoother digits, same local encoder).
+// The encoder is "patch" (each code from its own patch) or "global" (one MLP from the whole image to
+// all N code vectors: every code sees the whole digit, as MAGVIT's deep convolutional encoder's do);
+// the decoder likewise "patch" (each patch from its own code) or "global" (one MLP over all N
+// code vectors: smoother digits).
 // Loss = MSE(recon) + ||sg(z) - z_q||^2 + beta ||z - sg(z_q)||^2, straight-through gradient.
 // Training (k-means init, dead-code restarts, one optimizer step) lives in vq-train.ts.
 import * as tf from "@tensorflow/tfjs-core";
@@ -30,7 +32,8 @@ export function createVq(config: VqConfig, rng: Rng): Vq {
   const { patchSize: p, codeDim: d, hidden: h, codebookSize: k } = config;
   const n = numTokens(config);
   const params: Params = {};
-  addMlpParams(params, rng, "enc", [p * p, h, h, d]);
+  if (config.encoder === "patch") addMlpParams(params, rng, "enc", [p * p, h, h, d]);
+  else addMlpParams(params, rng, "enc", [config.imageSize ** 2, h, h, n * d]);
   params.codebook = normalVariable(rng, [k, d], 1); // replaced by k-means on first training step
   if (config.decoder === "patch") addMlpParams(params, rng, "dec", [d, h, h, p * p]);
   else addMlpParams(params, rng, "dec", [n * d, config.decoderHidden, config.decoderHidden, config.imageSize ** 2]);
@@ -43,8 +46,9 @@ export const vqDecayFilter = (name: string, p: tf.Variable): boolean => p.rank >
 
 /** Encoder output z [B*N, d] for images [B, S*S]. */
 export function encodeLatents(vq: Vq, images: tf.Tensor2D): tf.Tensor2D {
-  const { imageSize, patchSize } = vq.config;
-  return tf.tidy(() => mlpForward(vq.params, "enc", patchify(images, imageSize, patchSize)));
+  const { imageSize, patchSize, encoder, codeDim } = vq.config;
+  if (encoder === "patch") return tf.tidy(() => mlpForward(vq.params, "enc", patchify(images, imageSize, patchSize)));
+  return tf.tidy(() => tf.reshape(mlpForward(vq.params, "enc", images), [images.shape[0] * numTokens(vq.config), codeDim]) as tf.Tensor2D);
 }
 
 /** Index of the nearest code for each row of z [M, d] -> int32 [M]. */
@@ -160,9 +164,10 @@ export async function saveVq(path: string, vq: Vq, extra: Record<string, unknown
 /** Loads a tokenizer saved by saveVq; its weights are frozen (not trainable). */
 export async function loadVq(path: string): Promise<Vq> {
   const ckpt = await loadCheckpoint<VqConfig>(path);
-  const errors = validateVqConfig(ckpt.config);
+  const config: VqConfig = { ...ckpt.config, encoder: ckpt.config.encoder ?? "patch" }; // older files predate the encoder option
+  const errors = validateVqConfig(config);
   if (errors.length > 0) throw new Error(`${path}: not a VQ tokenizer checkpoint (${errors.join("; ")})`);
-  const vq = createVq(ckpt.config, new Rng(0));
+  const vq = createVq(config, new Rng(0));
   assignParams(vq.params, ckpt.tensors, path);
   tf.dispose(Object.values(ckpt.tensors));
   for (const v of Object.values(vq.params)) v.trainable = false;

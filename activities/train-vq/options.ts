@@ -15,6 +15,7 @@ export function vqConfigOf(w: TrainVqWith | TrainVqOptions): VqConfig {
     codebookSize: w.codebookSize,
     codeDim: w.codeDim,
     hidden: w.hidden,
+    encoder: w.encoder,
     decoder: w.decoder,
     decoderHidden: w.decoderHidden,
     beta: w.beta,

@@ -39,6 +39,12 @@ export const schema = {
     },
     codeDim: { description: "Size of each code vector.", type: "integer", minimum: 2, default: 16 },
     hidden: { description: "Width of the encoder MLP.", type: "integer", minimum: 2, default: 128 },
+    encoder: {
+      description:
+        "patch: each code from its own patch (local tokens); global: every code from the whole image, as a deep convolutional encoder's receptive field gives MAGVIT's codes (tokens the transformer can read the digit from).",
+      enum: ["patch", "global"],
+      default: "patch",
+    },
     decoder: {
       description: "patch: each patch decoded from its own code; global: one MLP over all codes (smoother digits).",
       enum: ["patch", "global"],

@@ -28,7 +28,7 @@ const IMAGES = { train: 30, val: 10, test: 20 };
 const RECORDS = { train: 16, val: 6, test: 12 };
 
 /** 2x2 grid (patch 14), 16 codes: N = 4 image tokens per digit. */
-export const FIXTURE_VQ: VqConfig = { imageSize: SIDE, patchSize: 14, codebookSize: 16, codeDim: 8, hidden: 16, decoder: "patch", decoderHidden: 16, beta: 0.25 };
+export const FIXTURE_VQ: VqConfig = { imageSize: SIDE, patchSize: 14, codebookSize: 16, codeDim: 8, hidden: 16, encoder: "patch", decoder: "patch", decoderHidden: 16, beta: 0.25 };
 export const FIXTURE_MODEL = { textLength: 40, dModel: 32, nHeads: 2, nLayers: 1, mlpHidden: 64, gridH: 2, gridW: 2, codebookSize: 16 };
 
 export interface Fixture {

@@ -10,7 +10,7 @@ import { gatherRows, meanImageMse, patchify, unpatchify } from "../../model/imag
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import {
-  codebookStats, createVq, decode, DEFAULT_VQ_CONFIG, disposeVq, encode, loadVq, numTokens, reconstructionMse, saveVq, vqDecayFilter, vqLoss,
+  codebookStats, createVq, decode, DEFAULT_VQ_CONFIG, disposeVq, encode, encodeLatents, loadVq, numTokens, reconstructionMse, saveVq, vqDecayFilter, vqLoss,
 } from "../../model/vq.ts";
 import { initCodebookKmeans, isCodebookInitialised, trainVqStep } from "../../model/vq-train.ts";
 import { loadMnist, PIXELS } from "./mnist-fixture.ts";
@@ -115,6 +115,37 @@ describe("VQ-VAE", () => {
     await rm(dir, { recursive: true, force: true });
     tf.dispose([xt, img]);
     opt.dispose();
+    disposeVq(vq);
+    disposeVq(loaded);
+  });
+
+  for (const encoder of ["patch", "global"] as const) {
+    it(`${encoder} encoder: a change in one corner moves ${encoder === "patch" ? "that patch's code vector only" : "every code vector"}`, () => {
+      const vq = createVq({ ...DEFAULT_VQ_CONFIG, encoder }, new Rng(4));
+      const rng = new Rng(5);
+      const a = rng.fill(PIXELS, () => rng.uniform());
+      const b = Float32Array.from(a);
+      b[0] = 1 - b[0]!; // top-left pixel: token 0's patch
+      const x = tf.tensor2d([...a, ...b], [2, PIXELS]);
+      const z = encodeLatents(vq, x); // [2 * N, d]
+      const n = numTokens(vq.config);
+      const d = vq.config.codeDim;
+      const zs = z.dataSync();
+      const moved = Array.from({ length: n }, (_, t) => zs.slice(t * d, (t + 1) * d).some((v, k) => v !== zs[(n + t) * d + k]));
+      assert.deepEqual(moved, encoder === "patch" ? moved.map((_, t) => t === 0) : moved.map(() => true));
+      tf.dispose([x, z]);
+      disposeVq(vq);
+    });
+  }
+
+  it("reads a tokenizer saved before the encoder option as a patch encoder", async () => {
+    const { encoder: _dropped, ...old } = DEFAULT_VQ_CONFIG;
+    const vq = createVq(DEFAULT_VQ_CONFIG, new Rng(6));
+    const dir = await mkdtemp(join(tmpdir(), "vq-test-"));
+    await saveVq(join(dir, "vq.ckpt"), { ...vq, config: old as typeof DEFAULT_VQ_CONFIG });
+    const loaded = await loadVq(join(dir, "vq.ckpt"));
+    assert.equal(loaded.config.encoder, "patch");
+    await rm(dir, { recursive: true, force: true });
     disposeVq(vq);
     disposeVq(loaded);
   });
