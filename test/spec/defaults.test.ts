@@ -28,7 +28,7 @@ test("withDefaults fills absent fields and nested objects that default to {}, ke
 test("the compiled plan holds the kind's defaults beside the written values and the references", () => {
   const plan = planOf(load("pipelines/mmada-tiny.yaml"));
   const w = stepOf(plan, "stage1").with as { [k: string]: unknown };
-  assert.deepEqual(w["lr"], { peak: 0.002, warmup: 100, min: 0.0002 }, "written values stay");
+  assert.deepEqual(w["lr"], { peak: 0.001, warmup: 100, min: 0.0001 }, "written values stay");
   assert.equal(w["weightDecay"], 0.01, "defaults are filled");
   assert.equal(w["clip"], 1);
   assert.deepEqual(w["coefficients"], { t2i: 1, lm: 0.1, mmu: 1 });
