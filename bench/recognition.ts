@@ -42,8 +42,28 @@ const valueOf = (flag: string, fallback?: string): string => {
   if (v === undefined) throw new Error(`${flag} is required (npm run bench:recognition -- --tokens DIR --dataset DIR)`);
   return v;
 };
-const IMAGES = valueOf("--images", "codes");
-if (!["codes", "label", "first"].includes(IMAGES)) throw new Error(`--images ${IMAGES}: use codes, label or first`);
+/** A numeric flag: a positive number (an integer where asked). */
+const numberOf = (flag: string, fallback: string, integer: boolean): number => {
+  const v = Number(valueOf(flag, fallback));
+  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`${flag} ${valueOf(flag, fallback)}: give a positive ${integer ? "whole " : ""}number`);
+  return v;
+};
+type Images = "codes" | "label" | "first";
+
+/** Every flag, read and checked before any work starts. */
+function options() {
+  const images = valueOf("--images", "codes");
+  if (!["codes", "label", "first"].includes(images)) throw new Error(`--images ${images}: use codes, label or first`);
+  return {
+    tokens: valueOf("--tokens"),
+    dataset: valueOf("--dataset"),
+    checkpoint: args.includes("--checkpoint") ? valueOf("--checkpoint") : undefined,
+    images: images as Images,
+    steps: numberOf("--steps", "600", true),
+    every: numberOf("--every", "150", true),
+    lr: numberOf("--lr", "0.002", false),
+  };
+}
 
 interface Digits {
   split: Split;
@@ -51,25 +71,31 @@ interface Digits {
   codes: (i: number) => Int32Array;
 }
 
-function digits(tokens: Tokens, labels: number[], split: Split): Digits {
+function digits(tokens: Tokens, labels: number[], split: Split, images: Images): Digits {
   const n = tokens.meta.tokensPerImage;
   const codes = (i: number): Int32Array => {
-    if (IMAGES === "label") return new Int32Array(n).fill(labels[i]!);
+    if (images === "label") return new Int32Array(n).fill(labels[i]!);
     const real = imageCodes(tokens, split, i);
-    return IMAGES === "first" ? new Int32Array(n).fill(real[0]!) : real;
+    return images === "first" ? new Int32Array(n).fill(real[0]!) : real;
   };
   return { split, labels, codes };
 }
 
-/** Softmax regression by full-batch gradient descent; returns test accuracy. */
-function linearProbe(xTrain: Float32Array[], yTrain: number[], xTest: Float32Array[], yTest: number[], iters = 500, lr = 1): number {
-  const d = xTrain[0]!.length;
-  const w = new Float32Array(d * 10);
-  const b = new Float32Array(10);
-  const scores = (x: Float32Array): Float64Array => {
-    const z = new Float64Array(10);
-    for (let k = 0; k < 10; k++) z[k] = b[k]!;
-    for (let j = 0; j < d; j++) if (x[j] !== 0) for (let k = 0; k < 10; k++) z[k]! += x[j]! * w[j * 10 + k]!;
+/** A sparse feature row: the non-zero columns and their values. */
+interface Sparse {
+  cols: number[];
+  vals: number[];
+}
+
+/** Softmax regression by full-batch gradient descent over `d` columns; returns test accuracy. */
+function linearProbe(d: number, xTrain: Sparse[], yTrain: number[], xTest: Sparse[], yTest: number[], iters = 500, lr = 1): number {
+  const w = new Float64Array(d * 10);
+  const b = new Float64Array(10);
+  const scores = (x: Sparse): Float64Array => {
+    const z = Float64Array.from(b);
+    x.cols.forEach((j, n) => {
+      for (let k = 0; k < 10; k++) z[k]! += x.vals[n]! * w[j * 10 + k]!;
+    });
     return z;
   };
   for (let it = 0; it < iters; it++) {
@@ -83,7 +109,7 @@ function linearProbe(xTrain: Float32Array[], yTrain: number[], xTest: Float32Arr
       for (let k = 0; k < 10; k++) {
         const g = z[k]! / sum - (k === yTrain[i] ? 1 : 0);
         gb[k]! += g;
-        for (let j = 0; j < d; j++) if (x[j] !== 0) gw[j * 10 + k]! += g * x[j]!;
+        x.cols.forEach((j, n) => (gw[j * 10 + k]! += g * x.vals[n]!));
       }
     });
     for (let j = 0; j < w.length; j++) w[j]! -= (lr * gw[j]!) / xTrain.length;
@@ -93,12 +119,15 @@ function linearProbe(xTrain: Float32Array[], yTrain: number[], xTest: Float32Arr
   return xTest.filter((x, i) => argmax(scores(x)) === yTest[i]).length / xTest.length;
 }
 
-function features(d: Digits, count: number, k: number, bag: boolean): Float32Array[] {
+/** One-hot codes by position (columns p * k + code), or the bag of codes (columns code, counts). */
+function features(d: Digits, count: number, k: number, bag: boolean): Sparse[] {
   return Array.from({ length: count }, (_, i) => {
-    const c = d.codes(i);
-    const x = new Float32Array(bag ? k : c.length * k);
-    c.forEach((code, p) => (x[(bag ? 0 : p * k) + code]! += 1));
-    return x;
+    const counts = new Map<number, number>();
+    d.codes(i).forEach((code, p) => {
+      const col = bag ? code : p * k + code;
+      counts.set(col, (counts.get(col) ?? 0) + 1);
+    });
+    return { cols: [...counts.keys()], vals: [...counts.values()] };
   });
 }
 
@@ -140,7 +169,7 @@ async function trainToRead(ctx: LayoutContext, train: Digits, val: Digits, steps
   const config = makeConfig({ textVocabSize: ctx.textVocabSize, codebookSize: ctx.codebookSize, gridH: Math.sqrt(ctx.imageTokens), gridW: Math.sqrt(ctx.imageTokens), seed: 0 });
   const model = createModel(config, new Rng(0));
   const optimizer = new AdamW(model.params, { weightDecay: 0.01 });
-  const lr = cosineWithWarmup({ peakLr: peak, minLr: peak / 10, warmupSteps: 50, totalSteps: steps });
+  const lr = cosineWithWarmup({ peakLr: peak, minLr: peak / 10, warmupSteps: Math.min(50, steps), totalSteps: steps });
   const t0 = performance.now();
   for (let step = 0; step < steps; step++) {
     const rng = new Rng(1000 + step);
@@ -165,18 +194,18 @@ async function trainToRead(ctx: LayoutContext, train: Digits, val: Digits, steps
 }
 
 async function main(): Promise<void> {
+  const o = options();
   console.log(`backend ${await initBackend()}`);
-  const tokens = await readTokens(valueOf("--tokens"));
-  const dataset = await readDataset(valueOf("--dataset"));
-  const of = (split: Split) => digits(tokens, dataset.splits[split].images.labels, split);
+  const tokens = await readTokens(o.tokens);
+  const dataset = await readDataset(o.dataset);
+  const of = (split: Split) => digits(tokens, dataset.splits[split].images.labels, split, o.images);
   const [train, val, test] = [of("train"), of("val"), of("test")];
   const k = tokens.meta.codebookSize;
   const n = tokens.meta.tokensPerImage;
-  console.log(`${n} tokens per image, ${k} codes, images: ${IMAGES}; ${train.labels.length} training digits`);
+  console.log(`${n} tokens per image, ${k} codes, images: ${o.images}; ${train.labels.length} training digits`);
 
-  const checkpoint = args.includes("--checkpoint") ? valueOf("--checkpoint") : undefined;
-  if (checkpoint) {
-    const { model, tokenizer } = await loadModelCheckpoint(checkpoint);
+  if (o.checkpoint) {
+    const { model, tokenizer } = await loadModelCheckpoint(o.checkpoint);
     const ctx = layoutContext(model.config, tokenizer);
     for (const d of [train, test]) {
       const { accuracy, chosen } = await readAccuracy(model, ctx, d, Math.min(SCORED, d.labels.length));
@@ -188,15 +217,19 @@ async function main(): Promise<void> {
 
   const probeTrain = Math.min(train.labels.length, 3000);
   const y = (d: Digits, count: number) => d.labels.slice(0, count);
-  const oneHot = linearProbe(features(train, probeTrain, k, false), y(train, probeTrain), features(test, test.labels.length, k, false), test.labels);
-  const bag = linearProbe(features(train, probeTrain, k, true), y(train, probeTrain), features(test, test.labels.length, k, true), test.labels, 1500, 0.5);
+  const oneHot = linearProbe(n * k, features(train, probeTrain, k, false), y(train, probeTrain), features(test, test.labels.length, k, false), test.labels);
+  const bag = linearProbe(k, features(train, probeTrain, k, true), y(train, probeTrain), features(test, test.labels.length, k, true), test.labels, 1500, 0.5);
   console.log(`linear probe on ${probeTrain} training digits, test digits read: one-hot codes ${oneHot.toFixed(3)}, bag of codes ${bag.toFixed(3)}`);
 
   const tok = new CharTokenizer();
   const ctx = layoutContext(makeConfig({ textVocabSize: tok.vocabSize, codebookSize: k, gridH: Math.sqrt(n), gridW: Math.sqrt(n) }), tok);
-  const steps = Number(valueOf("--steps", "600"));
   console.log(`a fresh model trained on "${QUESTION}" -> name, batch ${BATCH}:`);
-  await trainToRead(ctx, train, val, steps, Number(valueOf("--every", "150")), Number(valueOf("--lr", "0.002")));
+  await trainToRead(ctx, train, val, o.steps, o.every, o.lr);
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  console.error(`bench:recognition: ${(err as Error).message}`);
+  process.exitCode = 1;
+}
