@@ -19,10 +19,10 @@ import { imageCodes, readTokens, type Tokens } from "../activities/mmada/tokens-
 import type { Split } from "../activities/mmada/data/vocab.ts";
 import { DIGIT_NAMES } from "../activities/mmada/data/templates.ts";
 import { initBackend } from "../model/backend.ts";
-import { makeConfig } from "../model/config.ts";
+import { makeConfig, type ModelConfig } from "../model/config.ts";
 import { gradientStep } from "../model/gradient-step.ts";
 import { layoutContext, mmuLayout, type Layout, type LayoutContext } from "../model/layouts.ts";
-import { mixedLoss } from "../model/loss.ts";
+import { mixedLoss, tokenLogProbs } from "../model/loss.ts";
 import { maskBatch } from "../model/masking.ts";
 import { AdamW } from "../model/optim.ts";
 import { Rng } from "../model/rng.ts";
@@ -140,24 +140,24 @@ async function readAccuracy(model: MMaDA, ctx: LayoutContext, d: Digits, count: 
   for (let lo = 0; lo < count; lo += PER_CALL) {
     const items = Array.from({ length: Math.min(PER_CALL, count - lo) }, (_, j) => lo + j);
     const rows = items.flatMap((i) => DIGIT_NAMES.map((name) => mmuLayout(ctx, d.codes(i), QUESTION, name)));
-    const ids = new Int32Array(rows.length * L);
+    const clean = new Int32Array(rows.length * L);
+    const answer = new Int32Array(rows.length * L); // 1 over each row's answer region (name + EOS padding)
     rows.forEach((r, j) => {
-      ids.set(r.ids, j * L);
-      ids.fill(MASK_ID, j * L + r.answerStart, (j + 1) * L);
+      clean.set(r.ids, j * L);
+      answer.fill(1, j * L + r.answerStart, (j + 1) * L);
     });
-    const logp = tf.tidy(() => tf.logSoftmax(forward(model, tf.tensor2d(ids, [rows.length, L], "int32"))));
-    const lp = (await logp.data()) as Float32Array;
-    logp.dispose();
-    const V = lp.length / (rows.length * L);
+    const masked = clean.map((id, k) => (answer[k] ? MASK_ID : id));
+    // log p(name and padding | image, question, answer fully masked), summed per row: [rows]
+    const perRow = tf.tidy(() => {
+      const shape: [number, number] = [rows.length, L];
+      const logits = forward(model, tf.tensor2d(masked, shape, "int32"));
+      return tf.sum(tokenLogProbs(logits, tf.tensor2d(clean, shape, "int32"), tf.tensor2d(answer, shape, "int32")), 1);
+    });
+    const score = (await perRow.data()) as Float32Array;
+    perRow.dispose();
     items.forEach((i, n) => {
-      const score = DIGIT_NAMES.map((_, digit) => {
-        const j = n * 10 + digit;
-        const r = rows[j]!;
-        let s = 0;
-        for (let p = r.answerStart; p < L; p++) s += lp[(j * L + p) * V + r.ids[p]!]!;
-        return s;
-      });
-      const best = score.indexOf(Math.max(...score));
+      const names = Array.from(score.subarray(n * 10, (n + 1) * 10));
+      const best = names.indexOf(Math.max(...names));
       chosen[best]!++;
       if (best === d.labels[i]) right++;
     });
@@ -165,8 +165,7 @@ async function readAccuracy(model: MMaDA, ctx: LayoutContext, d: Digits, count: 
   return { accuracy: right / count, chosen };
 }
 
-async function trainToRead(ctx: LayoutContext, train: Digits, val: Digits, steps: number, every: number, peak: number): Promise<void> {
-  const config = makeConfig({ textVocabSize: ctx.textVocabSize, codebookSize: ctx.codebookSize, gridH: Math.sqrt(ctx.imageTokens), gridW: Math.sqrt(ctx.imageTokens), seed: 0 });
+async function trainToRead(config: ModelConfig, ctx: LayoutContext, train: Digits, val: Digits, steps: number, every: number, peak: number): Promise<void> {
   const model = createModel(config, new Rng(0));
   const optimizer = new AdamW(model.params, { weightDecay: 0.01 });
   const lr = cosineWithWarmup({ peakLr: peak, minLr: peak / 10, warmupSteps: Math.min(50, steps), totalSteps: steps });
@@ -222,9 +221,9 @@ async function main(): Promise<void> {
   console.log(`linear probe on ${probeTrain} training digits, test digits read: one-hot codes ${oneHot.toFixed(3)}, bag of codes ${bag.toFixed(3)}`);
 
   const tok = new CharTokenizer();
-  const ctx = layoutContext(makeConfig({ textVocabSize: tok.vocabSize, codebookSize: k, gridH: Math.sqrt(n), gridW: Math.sqrt(n) }), tok);
+  const config = makeConfig({ textVocabSize: tok.vocabSize, codebookSize: k, gridH: tokens.meta.gridH, gridW: tokens.meta.gridW, seed: 0 });
   console.log(`a fresh model trained on "${QUESTION}" -> name, batch ${BATCH}:`);
-  await trainToRead(ctx, train, val, o.steps, o.every, o.lr);
+  await trainToRead(config, layoutContext(config, tok), train, val, o.steps, o.every, o.lr);
 }
 
 try {
