@@ -48,7 +48,8 @@ export function activeTasks(mix: Mix): MixTask[] {
 
 /**
  * Rows per active task: batch * weight / sum by largest remainder, at least one row each (taken
- * from the largest share). Returns the problem as a string when the batch cannot hold every task.
+ * from the task most above its exact share). Returns the problem as a string when the batch cannot
+ * hold every task.
  */
 export function batchComposition(mix: Mix, batch: number): BatchPart[] | string {
   const tasks = activeTasks(mix);
@@ -62,7 +63,10 @@ export function batchComposition(mix: Mix, batch: number): BatchPart[] | string 
   for (let k = 0; k < missing; k++) rows[byRemainder[k]!]!++;
   for (let i = 0; i < rows.length; i++) {
     if (rows[i]! > 0) continue;
-    const donor = rows.indexOf(Math.max(...rows));
+    // the row comes from the task furthest above its exact share (a largest-share donor could be
+    // pushed 2 rows below its share while another task keeps a rounded-up extra)
+    const excess = rows.map((r, j) => (r > 1 ? r - exact[j]! : -Infinity));
+    const donor = excess.indexOf(Math.max(...excess));
     rows[donor]!--;
     rows[i] = 1;
   }
