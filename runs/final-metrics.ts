@@ -14,19 +14,25 @@ export interface FinalMetric {
   step?: number;
 }
 
+// A cached execution records no metrics of its own: its values are those of the execution it was
+// cached from (always one that really ran, query-cache.ts), so a rerun's stage table is whole.
 // MIN(step) = -1 exactly when a final value exists, because progress steps are >= 0 (record-execution.ts).
 const FINAL_METRICS_SQL = `
-  SELECT m.run_id AS runId, m.execution_id AS executionId, e.step_id AS stepId, m.key AS key,
-         m.value AS value, m.step AS step
-  FROM metrics m
-  JOIN (
+  WITH src AS (
+    SELECT run_id, id, step_id, position, COALESCE(cached_from, id) AS source
+    FROM executions
+    WHERE run_id IN (SELECT value FROM json_each(?))
+  ), picks AS (
     SELECT execution_id, key, CASE WHEN MIN(step) = ${FINAL_STEP} THEN ${FINAL_STEP} ELSE MAX(step) END AS pick
     FROM metrics
-    WHERE run_id IN (SELECT value FROM json_each(?))
+    WHERE execution_id IN (SELECT source FROM src)
     GROUP BY execution_id, key
-  ) f ON f.execution_id = m.execution_id AND f.key = m.key AND f.pick = m.step
-  JOIN executions e ON e.id = m.execution_id
-  ORDER BY m.run_id, e.position, m.key`;
+  )
+  SELECT s.run_id AS runId, s.id AS executionId, s.step_id AS stepId, m.key AS key, m.value AS value, m.step AS step
+  FROM src s
+  JOIN picks f ON f.execution_id = s.source
+  JOIN metrics m ON m.execution_id = f.execution_id AND m.key = f.key AND m.step = f.pick
+  ORDER BY s.run_id, s.position, m.key`;
 
 export function finalMetrics(db: RunDb, runIds: string[]): FinalMetric[] {
   const rows = db.sqlite.prepare(FINAL_METRICS_SQL).all(JSON.stringify(runIds)) as Array<{

@@ -1,4 +1,5 @@
-// Every recorded metric point of a run (loss curves for reports), in plan order.
+// Every recorded metric point of a run (loss curves for reports), in plan order; a cached step shows
+// the curves of the execution it was cached from (it records none of its own).
 import type { RunDb } from "./db.ts";
 import { FINAL_STEP } from "./schema.ts";
 
@@ -13,8 +14,8 @@ export function metricSeries(db: RunDb, runId: string): MetricSeries[] {
   const rows = db.sqlite
     .prepare(
       `SELECT e.step_id AS stepId, e.kind AS kind, m.key AS key, m.step AS step, m.value AS value
-       FROM metrics m JOIN executions e ON e.id = m.execution_id
-       WHERE m.run_id = ? AND m.step <> ${FINAL_STEP}
+       FROM executions e JOIN metrics m ON m.execution_id = COALESCE(e.cached_from, e.id)
+       WHERE e.run_id = ? AND m.step <> ${FINAL_STEP}
        ORDER BY e.position, m.key, m.step`,
     )
     .all(runId) as Array<{ stepId: string; kind: string; key: string; step: number; value: number | null }>;

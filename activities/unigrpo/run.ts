@@ -91,7 +91,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
         const streams = { text: rng.fork(), image: rng.fork(), update: rng.fork() };
         const percent = (100 * step) / w.steps;
         await beat(ctx, { percent, step, totalSteps: w.steps, message: `RL step ${done}/${w.steps}: sampling ${prompts.length * w.groupSize} responses` });
-        const rolled = await rollout(m, prompts, w.groupSize, samplers(w), streams);
+        const rolled = await rollout(m, prompts, w.groupSize, samplers(w), streams, w.stepReward);
         await beat(ctx, { percent, step, totalSteps: w.steps, message: `RL step ${done}/${w.steps}: update` });
         const update = await unigrpoUpdate({
           policyLogits: m.logits, refLogits: reference, params: policy.params, optimizer: adamw, lr: w.lr, clip: w.clip,

@@ -97,6 +97,14 @@ export const schema = {
       minimum: 0,
       default: 1.0,
     },
+    stepReward: {
+      description:
+        "Weight of an optional step reward for cot and mmcot responses: the share of the reference reasoning's equations the response's <think> part writes. 0 (the default) is the paper's reward: final answer and format only.",
+      type: "number",
+      minimum: 0,
+      maximum: 10,
+      default: 0,
+    },
     mix: {
       description: "Relative weight of each prompt task; each prompt's task is drawn with these weights. 0 leaves a task out.",
       type: "object",

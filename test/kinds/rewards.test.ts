@@ -7,13 +7,17 @@ import {
   captionCorrect,
   captionReward,
   digitsNamed,
+  equations,
   normalizeAnswer,
   parseReasoning,
   reasoningCorrect,
   reasoningReward,
+  stepReward,
   t2iReward,
   untilEos,
 } from "../../activities/mmada/eval/rewards.ts";
+import { scoreText } from "../../activities/mmada/eval/scoring.ts";
+import type { TextPrompt } from "../../activities/mmada/eval/prompts.ts";
 
 describe("reasoning reward", () => {
   it("gives 2.5 for the right answer in the right format", () => {
@@ -50,6 +54,36 @@ describe("reasoning reward", () => {
         assert.ok([0, 0.5, 2, 2.5].includes(reasoningReward(text, expected)));
       }),
     );
+  });
+});
+
+describe("step reward (an option; off in the paper)", () => {
+  it("reads the equations of a reasoning text in order", () => {
+    assert.deepEqual(equations("5-3=2 2+7=9"), ["5-3=2", "2+7=9"]);
+    assert.deepEqual(equations("it is 2 2*2=4"), ["2*2=4"]);
+    assert.deepEqual(equations("2-3=-1 -1*4=-4"), ["2-3=-1", "-1*4=-4"]);
+  });
+
+  it("credits the share of the reference's steps written inside <think>", () => {
+    assert.equal(stepReward("<think>5-3=2 2+7=8</think> 8", "5-3=2 2+7=9", 1), 0.5);
+    assert.equal(stepReward("<think>5-3=2 2+7=9</think> 9", "5-3=2 2+7=9", 1.5), 1.5);
+    assert.equal(stepReward("5-3=2 2+7=9 9", "5-3=2 2+7=9", 1), 0, "no <think> part, no steps");
+  });
+
+  it("is not earned by writing true steps the reference does not take", () => {
+    assert.equal(stepReward("<think>1+1=2 2+2=4 0*0=0</think> 9", "5-3=2 2+7=9", 1), 0);
+  });
+
+  it("adds to a scored reasoning response's reward only when weighted; correctness is the answer's", () => {
+    const prompt = { task: "cot", question: "5-3+7=?", expected: "9", reasoning: "5-3=2 2+7=9", label: -1 } as TextPrompt; // scoring reads no layout
+    const response = "<think>5-3=2 2+7=8</think> 8";
+    assert.deepEqual(scoreText(prompt, response), { text: response, correct: false, reward: 0.5 });
+    assert.deepEqual(scoreText(prompt, response, 1), { text: response, correct: false, reward: 1.0 });
+  });
+
+  it("adds nothing at weight 0 or without reference steps", () => {
+    assert.equal(stepReward("<think>5-3=2</think> 2", "5-3=2", 0), 0);
+    assert.equal(stepReward("<think>5-3=2</think> 2", "", 1), 0);
   });
 });
 

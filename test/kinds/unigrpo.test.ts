@@ -70,6 +70,7 @@ describe("unigrpo", () => {
     assert.deepEqual(w.sampler, { genLength: 32, steps: 16, blockLength: 8, temperature: 1, imageSteps: 8, guidance: 1.5, imageTemperature: 1, imageTemperatureSchedule: "compound" });
     assert.equal(w.groupSize, 8);
     assert.equal(w.eps, 0.2);
+    assert.equal(w.stepReward, 0, "the paper's rewards unless asked");
   });
 
   it("runs RL steps that update the policy and stores the final checkpoint", async () => {

@@ -7,6 +7,8 @@ import {
   executionIdOf,
   getRun,
   listRuns,
+  metricSeries,
+  recordExecutionCached,
   recordExecutionEnd,
   recordExecutionStart,
   recordMetrics,
@@ -97,6 +99,21 @@ describe("listRuns / getRun / compareRuns", () => {
         ["eval", ["skipped", "skipped", "skipped"]],
       ],
     );
+  });
+
+  it("a cached step shows the final metrics and curves of the execution it was cached from", () => {
+    const plan = makePlan({ lr: 0.001, steps: 100, dataset: "mnist" });
+    recordRunStart(t.db, { runId: "d", workflowId: "wf-d", plan, specText: specTextOf(plan) });
+    recordExecutionCached(t.db, { executionId: executionIdOf("d", TRAIN), cacheKey: "k-a", cacheComponents: {}, cachedFrom: executionIdOf("a", TRAIN), outputs: {}, inputs: {} });
+    recordRunEnd(t.db, { runId: "d", status: "succeeded" });
+    const train = getRun(t.db, "d")!.executions.find((e) => e.execution.stepId === TRAIN)!;
+    assert.equal(train.execution.state, "cached");
+    assert.deepEqual(train.metrics.map((m) => [m.executionId, m.key, m.value]), [
+      [executionIdOf("d", TRAIN), "acc", 0.7],
+      [executionIdOf("d", TRAIN), "loss", 0.25],
+    ]);
+    assert.deepEqual(compareRuns(t.db, ["a", "d"])!.metrics.map((m) => [m.key, m.values]), [["acc", [0.7, 0.7]], ["loss", [0.25, 0.25]]]);
+    assert.deepEqual(metricSeries(t.db, "d").find((c) => c.key === "loss")!.points, [{ step: 100, value: 0.9 }, { step: 200, value: 0.5 }]);
   });
 
   it("is undefined when a run id is unknown, and unknownRunIds names it", () => {

@@ -20,6 +20,8 @@ export interface TextPrompt {
   question: string;
   /** What the response must say: the final answer (cot, mmcot, vqa) or the caption (reference only). */
   expected: string;
+  /** cot and mmcot: the reference reasoning (what the optional step reward compares against). */
+  reasoning?: string;
   /** The image's digit (mmcot, caption, vqa), -1 for text-only prompts. */
   label: number;
   /** vqa only: "digit" (which digit?) or "yesno" (is it a 7?). */
@@ -36,11 +38,11 @@ export interface ImagePrompt {
 }
 
 export function cotPrompt(ctx: LayoutContext, r: CotRecord): TextPrompt {
-  return { task: "cot", layout: chatLayout(ctx, r.question, null), question: r.question, expected: r.answer, label: -1 };
+  return { task: "cot", layout: chatLayout(ctx, r.question, null), question: r.question, expected: r.answer, reasoning: r.reasoning, label: -1 };
 }
 
 export function mmcotPrompt(ctx: LayoutContext, r: MmcotRecord, codes: ArrayLike<number>, label: number): TextPrompt {
-  return { task: "mmcot", layout: mmuLayout(ctx, codes, r.question, null), question: r.question, expected: r.answer, label };
+  return { task: "mmcot", layout: mmuLayout(ctx, codes, r.question, null), question: r.question, expected: r.answer, reasoning: r.reasoning, label };
 }
 
 export function vqaPrompt(ctx: LayoutContext, r: VqaRecord, codes: ArrayLike<number>, label: number): TextPrompt {

@@ -1,6 +1,7 @@
 // UniGRPO rewards (MMADA.md §4), as pure functions of decoded responses and classifier scores, so
 // the RL step and the evaluation score answers the same way:
 //   text and multimodal reasoning  2.0 * correct final answer + 0.5 * correct `<think>…</think>` format
+//                                  (+ an optional step reward, off by default: see stepReward)
 //   captioning                     0.1 * CLIP-like (1 when the caption names the image's digit, else 0)
 //   text-to-image                  0.1 * CLIP-like (classifier probability of the prompted class)
 //                                  + 0.1 * ImageReward-like (the prompted class's probability minus
@@ -57,6 +58,27 @@ export function reasoningReward(text: string, expected: string): number {
   const parsed = parseReasoning(text);
   const correct = parsed.answer !== null && normalizeAnswer(parsed.answer) === normalizeAnswer(expected);
   return (correct ? CORRECT_ANSWER_REWARD : 0) + (parsed.formatOk ? FORMAT_REWARD : 0);
+}
+
+/** The equations `a<op>b=c` a reasoning text writes, in order ("5-3=2 2+7=9" -> both). */
+export function equations(text: string): string[] {
+  return text.match(/-?\d+[-+*/]-?\d+=-?\d+/g) ?? [];
+}
+
+/**
+ * The step reward, an option (the paper rewards the final answer and the format only): `weight`
+ * times the share of the reference reasoning's equations that the response's `<think>` part
+ * writes. Dense where the answer reward is sparse (a group whose answers are all wrong still ranks
+ * responses by their right steps), and not earnable by writing any true equation: only the
+ * reference's steps count.
+ */
+export function stepReward(text: string, reference: string, weight: number): number {
+  const wanted = equations(reference);
+  if (weight === 0 || wanted.length === 0) return 0;
+  const open = text.indexOf(THINK_OPEN);
+  const close = text.lastIndexOf(THINK_CLOSE);
+  const written = new Set(open >= 0 && close > open ? equations(text.slice(open + THINK_OPEN.length, close)) : []);
+  return (weight * wanted.filter((e) => written.has(e)).length) / wanted.length;
 }
 
 /**

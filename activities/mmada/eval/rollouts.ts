@@ -32,6 +32,8 @@ export async function rollout(
   size: number,
   s: { text: TextSampling; image: ImageSampling },
   rng: { text: Rng; image: Rng },
+  /** Weight of the optional step reward of reasoning responses (0: the paper's rewards). */
+  stepWeight = 0,
 ): Promise<Rollouts> {
   const length = m.layout.length;
   const groups: Group[] = new Array(prompts.length);
@@ -48,7 +50,7 @@ export async function rollout(
       const scores = Array.from({ length: size }, (_, j) => {
         const [a, e] = gen.regions[k * size + j]!;
         responseMask.fill(1, j * length + a, j * length + e);
-        return scoreText(p, responseText(m.layout.tokenizer, gen.responses[k * size + j]!));
+        return scoreText(p, responseText(m.layout.tokenizer, gen.responses[k * size + j]!), stepWeight);
       });
       groups[textAt[k]!] = { rows, responseMask, rewards: scores.map((x) => x.reward) };
       stats[textAt[k]!] = { task: p.task, rewards: scores.map((x) => x.reward), correct: scores.map((x) => x.correct), example: scores[0]!.text };

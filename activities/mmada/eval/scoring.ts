@@ -13,6 +13,7 @@ import {
   normalizeAnswer,
   reasoningCorrect,
   reasoningReward,
+  stepReward,
   t2iReward,
   untilEos,
 } from "./rewards.ts";
@@ -46,13 +47,16 @@ export function responseText(tokenizer: TextTokenizer, ids: ArrayLike<number>): 
 /**
  * Correctness and reward of one text response (MMADA.md §4): reasoning tasks by the final answer
  * after `</think>` plus the format bonus; captions by naming the right digit; digit QA by exact
- * match (its reward is the answer reward alone: QA has no reasoning format).
+ * match (its reward is the answer reward alone: QA has no reasoning format). `stepWeight` > 0 adds
+ * the optional step reward to reasoning (rewards.ts stepReward; 0, the paper's rewards, by default).
  */
-export function scoreText(prompt: TextPrompt, text: string): TextScore {
+export function scoreText(prompt: TextPrompt, text: string, stepWeight = 0): TextScore {
   switch (prompt.task) {
     case "cot":
-    case "mmcot":
-      return { text, correct: reasoningCorrect(text, prompt.expected), reward: reasoningReward(text, prompt.expected) };
+    case "mmcot": {
+      const reward = reasoningReward(text, prompt.expected) + stepReward(text, prompt.reasoning ?? "", stepWeight);
+      return { text, correct: reasoningCorrect(text, prompt.expected), reward };
+    }
     case "caption":
       return { text, correct: captionCorrect(text, prompt.label), reward: captionReward(text, prompt.label) };
     case "vqa": {

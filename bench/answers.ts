@@ -1,0 +1,131 @@
+// `npm run bench:answers`: what a trained checkpoint gets wrong, beyond its accuracy (BENCHMARKS.md
+// "Main job: what was wrong"). With the evaluate step's sampler settings it prints
+//   1. arithmetic on the first --n test AND training questions: answers right, and how often the
+//      reasoning's first and later equations are true (a model that gets training questions as
+//      wrong as test ones is underfit, not failing to generalise), with a few wrong answers;
+//   2. yes/no on the first 100 test items: what it says against the truth, and whether its yes/no
+//      agrees with its own reading of the same image ("what digit is this?").
+//   npm run bench:answers -- --checkpoint FILE --dataset DIR --tokens DIR [--n 200]
+// (paths from `mmada lineage <run>`)
+import { readDataset, type DatasetSplit, type Split } from "../activities/mmada/dataset.ts";
+import { generateText, type TextSampling } from "../activities/mmada/eval/generate.ts";
+import { cotPrompt, vqaPrompt, type TextPrompt } from "../activities/mmada/eval/prompts.ts";
+import { digitsNamed, equations, parseReasoning } from "../activities/mmada/eval/rewards.ts";
+import { responseText } from "../activities/mmada/eval/scoring.ts";
+import { loadModelCheckpoint } from "../activities/mmada/model-io.ts";
+import { imageCodes, readTokens, type Tokens } from "../activities/mmada/tokens-artifact.ts";
+import { rngFor } from "../activities/mmada/data/seeded.ts";
+import { DIGIT_NAMES } from "../activities/mmada/data/templates.ts";
+import { initBackend } from "../model/backend.ts";
+import { layoutContext, type LayoutContext } from "../model/layouts.ts";
+import { disposeModel, logitsFn } from "../model/transformer.ts";
+import type { LogitsFn } from "../model/types.ts";
+
+/** The main job's evaluate sampler (pipelines/mmada-tiny.yaml) for each answer kind. */
+const REASONING: TextSampling = { genLength: 32, steps: 32, blockLength: 8, temperature: 0 };
+const DIGIT: TextSampling = { genLength: 8, steps: 8, blockLength: 8, temperature: 0 };
+const YESNO: TextSampling = { genLength: 4, steps: 4, blockLength: 4, temperature: 0 };
+const READ_QUESTION = "what digit is this?";
+const YESNO_ITEMS = 100;
+const SHOWN_WRONG = 4;
+
+const args = process.argv.slice(2);
+const valueOf = (flag: string, fallback?: string): string => {
+  const i = args.indexOf(flag);
+  const v = i >= 0 ? args[i + 1] : fallback;
+  if (v === undefined) throw new Error(`${flag} is required (npm run bench:answers -- --checkpoint FILE --dataset DIR --tokens DIR)`);
+  return v;
+};
+
+function options() {
+  const n = Number(valueOf("--n", "200"));
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--n ${valueOf("--n", "200")}: give a positive whole number`);
+  return { checkpoint: valueOf("--checkpoint"), dataset: valueOf("--dataset"), tokens: valueOf("--tokens"), n };
+}
+
+/** `a<op>b=c` holds. */
+function equationTrue(eq: string): boolean {
+  const m = /^(-?\d+)([-+*/])(-?\d+)=(-?\d+)$/.exec(eq);
+  if (!m) return false;
+  const [a, b, c] = [Number(m[1]), Number(m[3]), Number(m[4])];
+  const value = m[2] === "+" ? a + b : m[2] === "-" ? a - b : m[2] === "*" ? a * b : a / b;
+  return value === c;
+}
+
+async function answersTo(logits: LogitsFn, ctx: LayoutContext, prompts: TextPrompt[], s: TextSampling, stream: string): Promise<string[]> {
+  const gen = await generateText(logits, prompts.map((p) => p.layout), s, { textVocabSize: ctx.textVocabSize, rng: rngFor(0, stream), maxBatch: 64 });
+  return gen.responses.map((ids) => responseText(ctx.tokenizer, ids));
+}
+
+async function arithmetic(logits: LogitsFn, ctx: LayoutContext, split: DatasetSplit, name: Split, n: number): Promise<void> {
+  const records = split.records.cot.slice(0, n);
+  const texts = await answersTo(logits, ctx, records.map((r) => cotPrompt(ctx, r)), REASONING, `answers/${name}`);
+  let right = 0;
+  const first = { true: 0, written: 0 };
+  const later = { true: 0, written: 0 };
+  const wrong: string[] = [];
+  records.forEach((r, i) => {
+    const text = texts[i]!;
+    const { answer } = parseReasoning(text);
+    if (answer === r.answer) right++;
+    else if (wrong.length < SHOWN_WRONG) wrong.push(`"${r.question}" -> "${text}" (reference "${r.reasoning}", ${r.answer})`);
+    const open = text.indexOf("<think>");
+    const close = text.lastIndexOf("</think>");
+    const steps = open >= 0 && close > open ? equations(text.slice(open + "<think>".length, close)) : [];
+    steps.forEach((eq, k) => {
+      const tally = k === 0 ? first : later;
+      tally.written++;
+      if (equationTrue(eq)) tally.true++;
+    });
+  });
+  console.log(
+    `${name} arithmetic: ${right}/${records.length} answers right; first equation true ${first.true}/${first.written}, later equations true ${later.true}/${later.written}`,
+  );
+  for (const w of wrong) console.log(`  ${w}`);
+}
+
+async function yesno(logits: LogitsFn, ctx: LayoutContext, split: DatasetSplit, tokens: Tokens): Promise<void> {
+  const label = (image: number) => split.images.labels[image]!;
+  const items = split.records.vqa.filter((r) => r.kind === "yesno" && label(r.image) >= 0).slice(0, YESNO_ITEMS);
+  const prompt = (r: (typeof items)[number], question = r.question) => vqaPrompt(ctx, { ...r, question }, imageCodes(tokens, "test", r.image), label(r.image));
+  const said = (await answersTo(logits, ctx, items.map((r) => prompt(r)), YESNO, "answers/yesno")).map((t) => t.trim());
+  const read = await answersTo(logits, ctx, items.map((r) => prompt(r, READ_QUESTION)), DIGIT, "answers/read");
+  const tally = new Map<string, number>();
+  let readRight = 0;
+  let agrees = 0;
+  items.forEach((r, i) => {
+    const key = `truth ${r.answer}, said ${JSON.stringify(said[i])}`;
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+    const reading = digitsNamed(read[i]!);
+    if (reading.length === 1 && reading[0] === label(r.image)) readRight++;
+    const asked = DIGIT_NAMES.findIndex((name) => r.question.includes(name));
+    const implied = reading.length === 1 && reading[0] === asked ? "yes" : "no";
+    if (said[i] === implied) agrees++;
+  });
+  console.log(`test yes/no (${items.length} items): ${[...tally].map(([k, v]) => `${k}: ${v}`).join("; ")}`);
+  console.log(`  "${READ_QUESTION}" about the same images: ${readRight}/${items.length} read right; the yes/no agrees with that reading ${agrees}/${items.length}`);
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  console.log(`backend ${await initBackend()}`);
+  const dataset = await readDataset(o.dataset);
+  const tokens = await readTokens(o.tokens);
+  const { model, tokenizer } = await loadModelCheckpoint(o.checkpoint);
+  try {
+    const ctx = layoutContext(model.config, tokenizer);
+    const logits = logitsFn(model);
+    await arithmetic(logits, ctx, dataset.splits.test, "test", o.n);
+    await arithmetic(logits, ctx, dataset.splits.train, "train", o.n);
+    await yesno(logits, ctx, dataset.splits.test, tokens);
+  } finally {
+    disposeModel(model);
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`bench:answers: ${(err as Error).message}`);
+  process.exitCode = 1;
+}
