@@ -20,6 +20,7 @@ import { initBackend } from "../model/backend.ts";
 import { layoutContext, type LayoutContext } from "../model/layouts.ts";
 import { disposeModel, logitsFn } from "../model/transformer.ts";
 import type { LogitsFn } from "../model/types.ts";
+import { readFlags } from "./flags.ts";
 
 /** The main job's evaluate sampler (pipelines/mmada-tiny.yaml) for each answer kind. */
 const REASONING: TextSampling = { genLength: 32, steps: 32, blockLength: 8, temperature: 0 };
@@ -29,18 +30,10 @@ const READ_QUESTION = "what digit is this?";
 const YESNO_ITEMS = 100;
 const SHOWN_WRONG = 4;
 
-const args = process.argv.slice(2);
-const valueOf = (flag: string, fallback?: string): string => {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? args[i + 1] : fallback;
-  if (v === undefined) throw new Error(`${flag} is required (npm run bench:answers -- --checkpoint FILE --dataset DIR --tokens DIR)`);
-  return v;
-};
+const flags = readFlags(process.argv.slice(2), "npm run bench:answers -- --checkpoint FILE --dataset DIR --tokens DIR");
 
 function options() {
-  const n = Number(valueOf("--n", "200"));
-  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--n ${valueOf("--n", "200")}: give a positive whole number`);
-  return { checkpoint: valueOf("--checkpoint"), dataset: valueOf("--dataset"), tokens: valueOf("--tokens"), n };
+  return { checkpoint: flags.text("--checkpoint"), dataset: flags.text("--dataset"), tokens: flags.text("--tokens"), n: flags.positive("--n", "200", true) };
 }
 
 /** `a<op>b=c` holds. */

@@ -31,6 +31,7 @@ import { cosineWithWarmup } from "../model/schedule.ts";
 import { CharTokenizer } from "../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn, type MMaDA } from "../model/transformer.ts";
 import { loadVq } from "../model/vq.ts";
+import { readFlags } from "./flags.ts";
 
 const BATCH = 16;
 /** The main job's sampler (pipelines/mmada-tiny.yaml, eval_stage*.sampler). */
@@ -57,33 +58,21 @@ const FAMILY: Record<Family, { task: MixTask; records: (r: TaskRecords) => Parti
   t2i: { task: "t2i", records: (r) => ({ t2i: r.t2i }) },
 };
 
-const args = process.argv.slice(2);
-const USAGE = "npm run bench:overfit -- --tokens DIR --dataset DIR --vq FILE --classifier FILE";
-const valueOf = (flag: string, fallback?: string): string => {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? args[i + 1] : fallback;
-  if (v === undefined) throw new Error(`${flag} is required (${USAGE})`);
-  return v;
-};
-const numberOf = (flag: string, fallback: string, integer: boolean): number => {
-  const v = Number(valueOf(flag, fallback));
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`${flag} ${valueOf(flag, fallback)}: give a positive ${integer ? "whole " : ""}number`);
-  return v;
-};
+const flags = readFlags(process.argv.slice(2), "npm run bench:overfit -- --tokens DIR --dataset DIR --vq FILE --classifier FILE");
 
 /** Every flag, read and checked before any work starts. */
 function options() {
-  const only = valueOf("--only", FAMILIES.join(",")).split(",");
+  const only = flags.text("--only", FAMILIES.join(",")).split(",");
   const unknown = only.filter((f) => !FAMILIES.includes(f as Family));
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(",")}: families are ${FAMILIES.join(", ")}`);
   return {
-    tokens: valueOf("--tokens"),
-    dataset: valueOf("--dataset"),
-    vq: valueOf("--vq"),
-    classifier: valueOf("--classifier"),
-    examples: numberOf("--examples", "16", true),
-    steps: numberOf("--steps", "300", true),
-    lr: numberOf("--lr", "0.001", false),
+    tokens: flags.text("--tokens"),
+    dataset: flags.text("--dataset"),
+    vq: flags.text("--vq"),
+    classifier: flags.text("--classifier"),
+    examples: flags.positive("--examples", "16", true),
+    steps: flags.positive("--steps", "300", true),
+    lr: flags.positive("--lr", "0.001", false),
     families: only as Family[],
   };
 }

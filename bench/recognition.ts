@@ -30,38 +30,27 @@ import { cosineWithWarmup } from "../model/schedule.ts";
 import { CharTokenizer } from "../model/text-tokenizer.ts";
 import { createModel, forward, type MMaDA } from "../model/transformer.ts";
 import { MASK_ID } from "../model/vocab.ts";
+import { readFlags } from "./flags.ts";
 
 const QUESTION = "which digit?";
 const BATCH = 32;
 const SCORED = 200;
 
-const args = process.argv.slice(2);
-const valueOf = (flag: string, fallback?: string): string => {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? args[i + 1] : fallback;
-  if (v === undefined) throw new Error(`${flag} is required (npm run bench:recognition -- --tokens DIR --dataset DIR)`);
-  return v;
-};
-/** A numeric flag: a positive number (an integer where asked). */
-const numberOf = (flag: string, fallback: string, integer: boolean): number => {
-  const v = Number(valueOf(flag, fallback));
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`${flag} ${valueOf(flag, fallback)}: give a positive ${integer ? "whole " : ""}number`);
-  return v;
-};
+const flags = readFlags(process.argv.slice(2), "npm run bench:recognition -- --tokens DIR --dataset DIR");
 type Images = "codes" | "label" | "first";
 
 /** Every flag, read and checked before any work starts. */
 function options() {
-  const images = valueOf("--images", "codes");
+  const images = flags.text("--images", "codes");
   if (!["codes", "label", "first"].includes(images)) throw new Error(`--images ${images}: use codes, label or first`);
   return {
-    tokens: valueOf("--tokens"),
-    dataset: valueOf("--dataset"),
-    checkpoint: args.includes("--checkpoint") ? valueOf("--checkpoint") : undefined,
+    tokens: flags.text("--tokens"),
+    dataset: flags.text("--dataset"),
+    checkpoint: flags.has("--checkpoint") ? flags.text("--checkpoint") : undefined,
     images: images as Images,
-    steps: numberOf("--steps", "600", true),
-    every: numberOf("--every", "150", true),
-    lr: numberOf("--lr", "0.002", false),
+    steps: flags.positive("--steps", "600", true),
+    every: flags.positive("--every", "150", true),
+    lr: flags.positive("--lr", "0.002", false),
   };
 }
 
