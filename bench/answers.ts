@@ -10,12 +10,11 @@
 import { readDataset, type DatasetSplit, type Split } from "../activities/mmada/dataset.ts";
 import { generateText, type TextSampling } from "../activities/mmada/eval/generate.ts";
 import { cotPrompt, vqaPrompt, type TextPrompt } from "../activities/mmada/eval/prompts.ts";
-import { digitsNamed, equations, parseReasoning } from "../activities/mmada/eval/rewards.ts";
+import { digitsNamed, equations, reasoningCorrect, thinkPart } from "../activities/mmada/eval/rewards.ts";
 import { responseText } from "../activities/mmada/eval/scoring.ts";
 import { loadModelCheckpoint } from "../activities/mmada/model-io.ts";
 import { imageCodes, readTokens, type Tokens } from "../activities/mmada/tokens-artifact.ts";
 import { rngFor } from "../activities/mmada/data/seeded.ts";
-import { DIGIT_NAMES } from "../activities/mmada/data/templates.ts";
 import { initBackend } from "../model/backend.ts";
 import { layoutContext, type LayoutContext } from "../model/layouts.ts";
 import { disposeModel, logitsFn } from "../model/transformer.ts";
@@ -36,12 +35,12 @@ function options() {
   return { checkpoint: flags.text("--checkpoint"), dataset: flags.text("--dataset"), tokens: flags.text("--tokens"), n: flags.positive("--n", "200", true) };
 }
 
-/** `a<op>b=c` holds. */
+/** `a<op>b=c` holds (the operators rewards.ts `equations` reads). */
 function equationTrue(eq: string): boolean {
-  const m = /^(-?\d+)([-+*/])(-?\d+)=(-?\d+)$/.exec(eq);
+  const m = /^(-?\d+)([-+*/%])(-?\d+)=(-?\d+)$/.exec(eq);
   if (!m) return false;
   const [a, b, c] = [Number(m[1]), Number(m[3]), Number(m[4])];
-  const value = m[2] === "+" ? a + b : m[2] === "-" ? a - b : m[2] === "*" ? a * b : a / b;
+  const value = { "+": a + b, "-": a - b, "*": a * b, "/": a / b, "%": a % b }[m[2] as "+" | "-" | "*" | "/" | "%"];
   return value === c;
 }
 
@@ -59,13 +58,9 @@ async function arithmetic(logits: LogitsFn, ctx: LayoutContext, split: DatasetSp
   const wrong: string[] = [];
   records.forEach((r, i) => {
     const text = texts[i]!;
-    const { answer } = parseReasoning(text);
-    if (answer === r.answer) right++;
+    if (reasoningCorrect(text, r.answer)) right++; // exact match as the evaluate step scores it
     else if (wrong.length < SHOWN_WRONG) wrong.push(`"${r.question}" -> "${text}" (reference "${r.reasoning}", ${r.answer})`);
-    const open = text.indexOf("<think>");
-    const close = text.lastIndexOf("</think>");
-    const steps = open >= 0 && close > open ? equations(text.slice(open + "<think>".length, close)) : [];
-    steps.forEach((eq, k) => {
+    equations(thinkPart(text)).forEach((eq, k) => {
       const tally = k === 0 ? first : later;
       tally.written++;
       if (equationTrue(eq)) tally.true++;
@@ -85,18 +80,26 @@ async function yesno(logits: LogitsFn, ctx: LayoutContext, split: DatasetSplit, 
   const read = await answersTo(logits, ctx, items.map((r) => prompt(r, READ_QUESTION)), DIGIT, "answers/read");
   const tally = new Map<string, number>();
   let readRight = 0;
+  let readAsAsked = 0;
   let agrees = 0;
   items.forEach((r, i) => {
     const key = `truth ${r.answer}, said ${JSON.stringify(said[i])}`;
     tally.set(key, (tally.get(key) ?? 0) + 1);
     const reading = digitsNamed(read[i]!);
     if (reading.length === 1 && reading[0] === label(r.image)) readRight++;
-    const asked = DIGIT_NAMES.findIndex((name) => r.question.includes(name));
+    const asked = digitsNamed(r.question)[0] ?? -1; // "is this a seven?" and "is it a 7?" alike
     const implied = reading.length === 1 && reading[0] === asked ? "yes" : "no";
+    if (implied === "yes") readAsAsked++;
     if (said[i] === implied) agrees++;
   });
   console.log(`test yes/no (${items.length} items): ${[...tally].map(([k, v]) => `${k}: ${v}`).join("; ")}`);
-  console.log(`  "${READ_QUESTION}" about the same images: ${readRight}/${items.length} read right; the yes/no agrees with that reading ${agrees}/${items.length}`);
+  // A yes/no that ignored the reading would agree with it about p(yes) * asAsked + p(no) * (n - asAsked) times.
+  const yes = said.filter((x) => x === "yes").length / items.length;
+  const independent = yes * readAsAsked + (1 - yes) * (items.length - readAsAsked);
+  console.log(
+    `  "${READ_QUESTION}" about the same images: ${readRight}/${items.length} read right, ${readAsAsked} read as the asked digit; ` +
+      `the yes/no agrees with that reading ${agrees}/${items.length} (${independent.toFixed(0)} expected if it ignored the reading)`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -112,8 +112,15 @@ interface Scorers {
   classifier: Awaited<ReturnType<typeof loadClassifier>>;
 }
 
+interface Answered {
+  accuracy: number;
+  count: number;
+  /** One answer, for the table. */
+  sample: string;
+}
+
 /** Accuracy on the family's records of `split` (all of them: the caller restricts it). */
-async function answer(m: EvalModels, family: Family, split: DatasetSplit, splitName: Split, tokens: Tokens, n: number): Promise<{ accuracy: number; count: number; sample: string }> {
+async function answer(m: EvalModels, family: Family, split: DatasetSplit, splitName: Split, tokens: Tokens, n: number): Promise<Answered> {
   const evalSplit: EvalSplit = { data: split, codes: (i) => imageCodes(tokens, splitName, i) };
   if (family === "t2i") {
     const records = split.records.t2i.slice(0, n);
@@ -148,9 +155,13 @@ async function main(): Promise<void> {
     const train = restrict(dataset.splits.train, family, o.examples);
     const { model, loss } = memorise(config, ctx, train, tokens, family, o.steps, o.lr);
     const m: EvalModels = { logits: logitsFn(model), layout: ctx, vq: scorers.vq, classifier: scorers.classifier, maxBatch: 64 };
-    const seen = await answer(m, family, train, "train", tokens, o.examples);
-    const unseen = await answer(m, family, restrict(dataset.splits.test, family, o.examples), "test", tokens, o.examples);
-    disposeModel(model);
+    let seen: Answered, unseen: Answered;
+    try {
+      seen = await answer(m, family, train, "train", tokens, o.examples);
+      unseen = await answer(m, family, restrict(dataset.splits.test, family, o.examples), "test", tokens, o.examples);
+    } finally {
+      disposeModel(model);
+    }
     const acc = (r: { accuracy: number; count: number }) => `${r.accuracy.toFixed(2)} (${Math.round(r.accuracy * r.count)}/${r.count})`;
     console.log(`| ${family} | ${loss.toFixed(3)} | ${acc(seen)} | ${acc(unseen)} | ${seen.sample} |`);
     console.error(`  ${family}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);

@@ -99,10 +99,10 @@ export const schema = {
     },
     stepReward: {
       description:
-        "Weight of an optional step reward for cot and mmcot responses: the share of the reference reasoning's equations the response's <think> part writes. 0 (the default) is the paper's reward: final answer and format only.",
+        "Weight of an optional step reward for cot and mmcot responses: the share of the reference reasoning's equations the response's <think> part gets right (the first result it writes for each). 0 (the default) is the paper's reward: final answer and format only. At most 2, the correct answer's reward.",
       type: "number",
       minimum: 0,
-      maximum: 10,
+      maximum: 2,
       default: 0,
     },
     mix: {

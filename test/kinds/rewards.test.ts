@@ -62,6 +62,7 @@ describe("step reward (an option; off in the paper)", () => {
     assert.deepEqual(equations("5-3=2 2+7=9"), ["5-3=2", "2+7=9"]);
     assert.deepEqual(equations("it is 2 2*2=4"), ["2*2=4"]);
     assert.deepEqual(equations("2-3=-1 -1*4=-4"), ["2-3=-1", "-1*4=-4"]);
+    assert.deepEqual(equations("it is 7 7%2=1"), ["7%2=1"]);
   });
 
   it("credits the share of the reference's steps written inside <think>", () => {
@@ -72,6 +73,11 @@ describe("step reward (an option; off in the paper)", () => {
 
   it("is not earned by writing true steps the reference does not take", () => {
     assert.equal(stepReward("<think>1+1=2 2+2=4 0*0=0</think> 9", "5-3=2 2+7=9", 1), 0);
+  });
+
+  it("counts the first result written for each step: hedging earns nothing", () => {
+    assert.equal(stepReward("<think>5-3=1 5-3=2 2+7=9</think> 9", "5-3=2 2+7=9", 1), 0.5);
+    assert.equal(stepReward("<think>5-3=2 5-3=1</think> 2", "5-3=2", 1), 1);
   });
 
   it("adds to a scored reasoning response's reward only when weighted; correctness is the answer's", () => {

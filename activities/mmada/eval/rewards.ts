@@ -60,25 +60,39 @@ export function reasoningReward(text: string, expected: string): number {
   return (correct ? CORRECT_ANSWER_REWARD : 0) + (parsed.formatOk ? FORMAT_REWARD : 0);
 }
 
-/** The equations `a<op>b=c` a reasoning text writes, in order ("5-3=2 2+7=9" -> both). */
+/** The equations `a<op>b=c` a reasoning text writes, in order ("5-3=2 2+7=9" -> both; "7%2=1" too). */
 export function equations(text: string): string[] {
-  return text.match(/-?\d+[-+*/]-?\d+=-?\d+/g) ?? [];
+  return text.match(/-?\d+[-+*/%]-?\d+=-?\d+/g) ?? [];
+}
+
+/** What a response writes between `<think>` and its last `</think>` ("" without both). */
+export function thinkPart(text: string): string {
+  const open = text.indexOf(THINK_OPEN);
+  const close = text.lastIndexOf(THINK_CLOSE);
+  return open >= 0 && close > open ? text.slice(open + THINK_OPEN.length, close) : "";
 }
 
 /**
  * The step reward, an option (the paper rewards the final answer and the format only): `weight`
- * times the share of the reference reasoning's equations that the response's `<think>` part
- * writes. Dense where the answer reward is sparse (a group whose answers are all wrong still ranks
+ * times the share of the reference reasoning's equations that the response's `<think>` part gets
+ * right. Dense where the answer reward is sparse (a group whose answers are all wrong still ranks
  * responses by their right steps), and not earnable by writing any true equation: only the
- * reference's steps count.
+ * reference's steps count, each by the first result the response gives for its left-hand side
+ * (writing "5-3=1 5-3=2" does not hedge).
  */
 export function stepReward(text: string, reference: string, weight: number): number {
   const wanted = equations(reference);
   if (weight === 0 || wanted.length === 0) return 0;
-  const open = text.indexOf(THINK_OPEN);
-  const close = text.lastIndexOf(THINK_CLOSE);
-  const written = new Set(open >= 0 && close > open ? equations(text.slice(open + THINK_OPEN.length, close)) : []);
-  return (weight * wanted.filter((e) => written.has(e)).length) / wanted.length;
+  const firstResult = new Map<string, string>();
+  for (const eq of equations(thinkPart(text))) {
+    const [lhs, result] = eq.split("=") as [string, string];
+    if (!firstResult.has(lhs)) firstResult.set(lhs, result);
+  }
+  const right = wanted.filter((eq) => {
+    const [lhs, result] = eq.split("=") as [string, string];
+    return firstResult.get(lhs) === result;
+  });
+  return (weight * right.length) / wanted.length;
 }
 
 /**
