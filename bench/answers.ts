@@ -20,11 +20,8 @@ import { layoutContext, type LayoutContext } from "../model/layouts.ts";
 import { disposeModel, logitsFn } from "../model/transformer.ts";
 import type { LogitsFn } from "../model/types.ts";
 import { readFlags } from "./flags.ts";
+import { MAIN_JOB_TEXT } from "./main-job-sampler.ts";
 
-/** The main job's evaluate sampler (pipelines/mmada-tiny.yaml) for each answer kind. */
-const REASONING: TextSampling = { genLength: 32, steps: 32, blockLength: 8, temperature: 0 };
-const DIGIT: TextSampling = { genLength: 8, steps: 8, blockLength: 8, temperature: 0 };
-const YESNO: TextSampling = { genLength: 4, steps: 4, blockLength: 4, temperature: 0 };
 const READ_QUESTION = "what digit is this?";
 const YESNO_ITEMS = 100;
 const SHOWN_WRONG = 4;
@@ -51,7 +48,7 @@ async function answersTo(logits: LogitsFn, ctx: LayoutContext, prompts: TextProm
 
 async function arithmetic(logits: LogitsFn, ctx: LayoutContext, split: DatasetSplit, name: Split, n: number): Promise<void> {
   const records = split.records.cot.slice(0, n);
-  const texts = await answersTo(logits, ctx, records.map((r) => cotPrompt(ctx, r)), REASONING, `answers/${name}`);
+  const texts = await answersTo(logits, ctx, records.map((r) => cotPrompt(ctx, r)), MAIN_JOB_TEXT.gsm8k, `answers/${name}`);
   let right = 0;
   const first = { true: 0, written: 0 };
   const later = { true: 0, written: 0 };
@@ -76,8 +73,8 @@ async function yesno(logits: LogitsFn, ctx: LayoutContext, split: DatasetSplit, 
   const label = (image: number) => split.images.labels[image]!;
   const items = split.records.vqa.filter((r) => r.kind === "yesno" && label(r.image) >= 0).slice(0, YESNO_ITEMS);
   const prompt = (r: (typeof items)[number], question = r.question) => vqaPrompt(ctx, { ...r, question }, imageCodes(tokens, "test", r.image), label(r.image));
-  const said = (await answersTo(logits, ctx, items.map((r) => prompt(r)), YESNO, "answers/yesno")).map((t) => t.trim());
-  const read = await answersTo(logits, ctx, items.map((r) => prompt(r, READ_QUESTION)), DIGIT, "answers/read");
+  const said = (await answersTo(logits, ctx, items.map((r) => prompt(r)), MAIN_JOB_TEXT.pope, "answers/yesno")).map((t) => t.trim());
+  const read = await answersTo(logits, ctx, items.map((r) => prompt(r, READ_QUESTION)), MAIN_JOB_TEXT.vqa, "answers/read");
   const tally = new Map<string, number>();
   let readRight = 0;
   let readAsAsked = 0;

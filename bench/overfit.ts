@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { readDataset, type DatasetSplit, type Split } from "../activities/mmada/dataset.ts";
 import type { TaskRecords } from "../activities/mmada/data/dataset-format.ts";
 import { textBenchmarkPrompts, runTextBenchmark, type EvalModels, type EvalSplit } from "../activities/mmada/eval/benchmarks.ts";
-import { generateImages, type ImageSampling, type TextSampling } from "../activities/mmada/eval/generate.ts";
+import { generateImages } from "../activities/mmada/eval/generate.ts";
 import { t2iPrompt } from "../activities/mmada/eval/prompts.ts";
 import { scoreGeneratedImages } from "../activities/mmada/eval/scoring.ts";
 import { splitSources, type MixTask } from "../activities/mmada/task-sources.ts";
@@ -32,20 +32,10 @@ import { CharTokenizer } from "../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn, type MMaDA } from "../model/transformer.ts";
 import { loadVq } from "../model/vq.ts";
 import { readFlags } from "./flags.ts";
+import { MAIN_JOB_IMAGE, MAIN_JOB_TEXT, type TextBenchmark } from "./main-job-sampler.ts";
 
 const BATCH = 16;
-/** The main job's sampler (pipelines/mmada-tiny.yaml, eval_stage*.sampler). */
-const TEXT: Record<TextFamily, TextSampling> = {
-  gsm8k: { genLength: 32, steps: 32, blockLength: 8, temperature: 0 },
-  mmcot: { genLength: 32, steps: 32, blockLength: 8, temperature: 0 },
-  vqa: { genLength: 8, steps: 8, blockLength: 8, temperature: 0 },
-  pope: { genLength: 4, steps: 4, blockLength: 4, temperature: 0 },
-  caption: { genLength: 24, steps: 24, blockLength: 8, temperature: 0 },
-};
-const IMAGE: ImageSampling = { steps: 12, guidance: 3.5, temperature: 1 };
-
-type TextFamily = "gsm8k" | "mmcot" | "vqa" | "pope" | "caption";
-type Family = TextFamily | "t2i";
+type Family = TextBenchmark | "t2i";
 const FAMILIES: Family[] = ["gsm8k", "mmcot", "vqa", "pope", "caption", "t2i"];
 
 /** Which mix task trains a family, and which records of a split it holds. */
@@ -126,14 +116,14 @@ async function answer(m: EvalModels, family: Family, split: DatasetSplit, splitN
     const records = split.records.t2i.slice(0, n);
     const labels = records.map((r) => split.images.labels[r.image]!);
     const prompts = records.map((r, i) => t2iPrompt(m.layout, r.caption, labels[i]!));
-    const gen = await generateImages(m.logits, prompts.map((p) => p.layout), m.layout, IMAGE, { rng: rngFor(0, "overfit/t2i"), maxBatch: m.maxBatch });
+    const gen = await generateImages(m.logits, prompts.map((p) => p.layout), m.layout, MAIN_JOB_IMAGE, { rng: rngFor(0, "overfit/t2i"), maxBatch: m.maxBatch });
     const score = scoreGeneratedImages(m.vq, m.classifier, gen.codes, labels);
     const right = labels.filter((c, i) => score.predicted[i] === c).length;
     return { accuracy: right / labels.length, count: labels.length, sample: `"${records[0]?.caption}" drawn as ${score.predicted[0]}` };
   }
   const sizes = { gsm8k: 0, mmcot: 0, vqa: 0, pope: 0, caption: 0, [family]: n };
   const prompts = textBenchmarkPrompts(m.layout, evalSplit, sizes)[family];
-  const r = await runTextBenchmark(m, `overfit/${family}`, prompts, TEXT[family], 0);
+  const r = await runTextBenchmark(m, `overfit/${family}`, prompts, MAIN_JOB_TEXT[family], 0);
   const s = r.samples[0];
   return { accuracy: r.accuracy, count: r.count, sample: s ? `"${s.question}" -> "${s.generated}" (expected "${s.expected}")` : "" };
 }

@@ -83,15 +83,10 @@ export function thinkPart(text: string): string {
 export function stepReward(text: string, reference: string, weight: number): number {
   const wanted = equations(reference);
   if (weight === 0 || wanted.length === 0) return 0;
+  const sides = (eq: string) => eq.split("=") as [string, string];
   const firstResult = new Map<string, string>();
-  for (const eq of equations(thinkPart(text))) {
-    const [lhs, result] = eq.split("=") as [string, string];
-    if (!firstResult.has(lhs)) firstResult.set(lhs, result);
-  }
-  const right = wanted.filter((eq) => {
-    const [lhs, result] = eq.split("=") as [string, string];
-    return firstResult.get(lhs) === result;
-  });
+  for (const [lhs, result] of equations(thinkPart(text)).map(sides)) if (!firstResult.has(lhs)) firstResult.set(lhs, result);
+  const right = wanted.map(sides).filter(([lhs, result]) => firstResult.get(lhs) === result);
   return (weight * right.length) / wanted.length;
 }
 
