@@ -7,20 +7,14 @@
 //      agrees with its own reading of the same image ("what digit is this?").
 //   npm run bench:answers -- --checkpoint FILE --dataset DIR --tokens DIR [--n 200]
 // (paths from `mmada lineage <run>`)
-import { readDataset, type DatasetSplit, type Split } from "../activities/mmada/dataset.ts";
-import { generateText, type TextSampling } from "../activities/mmada/eval/generate.ts";
-import { cotPrompt, vqaPrompt, type TextPrompt } from "../activities/mmada/eval/prompts.ts";
-import { digitsNamed, equations, reasoningCorrect, thinkPart } from "../activities/mmada/eval/rewards.ts";
-import { responseText } from "../activities/mmada/eval/scoring.ts";
-import { loadModelCheckpoint } from "../activities/mmada/model-io.ts";
-import { imageCodes, readTokens, type Tokens } from "../activities/mmada/tokens-artifact.ts";
-import { rngFor } from "../activities/mmada/data/seeded.ts";
+import { type DatasetSplit, type Split, type Tokens, imageCodes, readDataset, readTokens, rngFor } from "../mmada/data.ts";
+import { type TextPrompt, type TextSampling, cotPrompt, digitsNamed, equations, generateText, reasoningCorrect, responseText, thinkPart, vqaPrompt } from "../mmada/eval.ts";
+import { loadModelCheckpoint } from "../mmada/training.ts";
 import { initBackend } from "../model/backend.ts";
 import { layoutContext, type LayoutContext } from "../model/layouts.ts";
 import { disposeModel, logitsFn } from "../model/transformer.ts";
-import type { LogitsFn } from "../model/types.ts";
-import { readFlags } from "./flags.ts";
-import { MAIN_JOB_TEXT } from "./main-job-sampler.ts";
+import type { LogitsFn } from "../model/ops.ts";
+import { MAIN_JOB_TEXT, readFlags } from "./kit.ts";
 
 const READ_QUESTION = "what digit is this?";
 const YESNO_ITEMS = 100;

@@ -11,7 +11,7 @@
 //          --reps N (default 5), --no-write (leave BENCHMARKS.md alone).
 import { execSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { writeSection } from "./benchmarks-md.ts";
+import { writeSection } from "./kit.ts";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

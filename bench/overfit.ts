@@ -9,15 +9,9 @@
 //     [--examples 16] [--steps 300] [--lr 0.001] [--only gsm8k,t2i]
 // (paths from `mmada lineage <run>`: the run's tokens, dataset, vq and classifier artifacts)
 import * as tf from "@tensorflow/tfjs-core";
-import { readDataset, type DatasetSplit, type Split } from "../activities/mmada/dataset.ts";
-import type { TaskRecords } from "../activities/mmada/data/dataset-format.ts";
-import { textBenchmarkPrompts, runTextBenchmark, type EvalModels, type EvalSplit } from "../activities/mmada/eval/benchmarks.ts";
-import { generateImages } from "../activities/mmada/eval/generate.ts";
-import { t2iPrompt } from "../activities/mmada/eval/prompts.ts";
-import { scoreGeneratedImages } from "../activities/mmada/eval/scoring.ts";
-import { splitSources, type MixTask } from "../activities/mmada/task-sources.ts";
-import { imageCodes, readTokens, type Tokens } from "../activities/mmada/tokens-artifact.ts";
-import { rngFor } from "../activities/mmada/data/seeded.ts";
+import { type DatasetSplit, type MixTask, type Split, type TaskRecords, type Tokens, imageCodes, readDataset, readTokens, rngFor } from "../mmada/data.ts";
+import { type EvalModels, type EvalSplit, generateImages, runTextBenchmark, scoreGeneratedImages, t2iPrompt, textBenchmarkPrompts } from "../mmada/eval.ts";
+import { splitSources } from "../mmada/training.ts";
 import { initBackend } from "../model/backend.ts";
 import { loadClassifier } from "../model/classifier.ts";
 import { makeConfig, type ModelConfig } from "../model/config.ts";
@@ -31,8 +25,7 @@ import { cosineWithWarmup } from "../model/schedule.ts";
 import { CharTokenizer } from "../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn, type MMaDA } from "../model/transformer.ts";
 import { loadVq } from "../model/vq.ts";
-import { readFlags } from "./flags.ts";
-import { MAIN_JOB_IMAGE, MAIN_JOB_TEXT, type TextBenchmark } from "./main-job-sampler.ts";
+import { MAIN_JOB_IMAGE, MAIN_JOB_TEXT, readFlags, type TextBenchmark } from "./kit.ts";
 
 const BATCH = 16;
 type Family = TextBenchmark | "t2i";

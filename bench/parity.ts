@@ -1,7 +1,7 @@
 // Parity of the TypeScript model with the PyTorch reference (`npm run parity`).
 // Exports a small model's weights (non-trivial: std 0.25, random norm gains), a masked mixed batch
 // [t2i | lm | mmu | chat] and one text-sampler step (its prompt, block and Gumbel noise) to a temp
-// dir; bench/reference/mmada_ref.py recomputes everything in float64 from MMADA.md's rules (the
+// dir; bench/reference/mmada_ref.py recomputes everything in float64 from the rules of docs/mmada.md (the
 // loss from the masks alone, not from our weights), and this compares:
 //   logits                max |ts - ref|                                  tol 1e-4
 //   loss total and parts  |ts - ref| / max(1, |ref|)                      tol 1e-4

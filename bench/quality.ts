@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { runStageChanges, type StageChange } from "../results/stage-changes.ts";
 import { evalStages, type EvalStage } from "../results/stage-table.ts";
 import { closeRunDb, getRun, openRunDbReadOnly } from "../runs/index.ts";
-import { writeSection } from "./benchmarks-md.ts";
+import { writeSection } from "./kit.ts";
 import { renderQuality, type SeedRun } from "./quality-report.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));

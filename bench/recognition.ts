@@ -13,11 +13,8 @@
 //   npm run bench:recognition -- --tokens <artifacts/../tokens> --dataset <artifacts/../dataset>
 //     [--steps 600] [--every 150] [--lr 0.002] [--images codes|label|first] [--checkpoint model.ckpt]
 import * as tf from "@tensorflow/tfjs-core";
-import { readDataset } from "../activities/mmada/dataset.ts";
-import { loadModelCheckpoint } from "../activities/mmada/model-io.ts";
-import { imageCodes, readTokens, type Tokens } from "../activities/mmada/tokens-artifact.ts";
-import type { Split } from "../activities/mmada/data/vocab.ts";
-import { DIGIT_NAMES } from "../activities/mmada/data/templates.ts";
+import { DIGIT_NAMES, type Split, type Tokens, imageCodes, readDataset, readTokens } from "../mmada/data.ts";
+import { loadModelCheckpoint } from "../mmada/training.ts";
 import { initBackend } from "../model/backend.ts";
 import { makeConfig, type ModelConfig } from "../model/config.ts";
 import { gradientStep } from "../model/gradient-step.ts";
@@ -30,7 +27,7 @@ import { cosineWithWarmup } from "../model/schedule.ts";
 import { CharTokenizer } from "../model/text-tokenizer.ts";
 import { createModel, forward, type MMaDA } from "../model/transformer.ts";
 import { MASK_ID } from "../model/vocab.ts";
-import { readFlags } from "./flags.ts";
+import { readFlags } from "./kit.ts";
 
 const QUESTION = "which digit?";
 const BATCH = 32;

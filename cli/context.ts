@@ -1,6 +1,6 @@
 // What most commands need: the workspace, its run database, and (for run/resume/status)
 // a Temporal endpoint. Opened lazily so `validate` and `plan` never touch Temporal.
-import { openWorkspace, type Workspace } from "../engine/store/workspace.ts";
+import { openWorkspace, workspaceDiskFull, type Workspace } from "../engine/store/workspace.ts";
 import { closeRunDb, openRunDb, openRuns, type RunDb } from "../runs/index.ts";
 
 export function withDb<T>(fn: (db: RunDb, ws: Workspace) => T): T {
@@ -39,9 +39,18 @@ export async function reconcileRuns(): Promise<void> {
   const db = openRunDb(ws.dbFile);
   try {
     if (openRuns(db).length === 0) return;
-    const { reconcileWith } = await import("../engine/reconcile-cli.ts");
+    const { reconcileWith } = await import("../engine/temporal/reconcile.ts");
     await reconcileWith(db, ws.root);
   } finally {
     closeRunDb(db);
   }
+}
+
+/** What a run waits on while the workspace's disk is full (its run database, and the dev server's
+ *  state when it is embedded, are on that disk), and what to do; undefined while there is room. */
+export function diskFullAdvice(root: string, runId: string): { problem: string; advice: string; text: string } | undefined {
+  if (!workspaceDiskFull(root)) return undefined;
+  const problem = `the disk that holds ${root} is full: run ${runId} cannot be recorded until there is room`;
+  const advice = `free some space, then \`mmada status ${runId}\` follows it (it goes on by itself) or \`mmada cancel ${runId}\` stops it`;
+  return { problem, advice, text: `${problem}; ${advice}` };
 }

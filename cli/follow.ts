@@ -1,12 +1,15 @@
 // Live progress of a run on stderr: a line per step state change, and for long steps a progress
 // line (percent, training step, ETA from the observed rate) refreshed while they run. When the run
 // ends, the lines of every step end not yet printed are flushed from the final status, so the last
-// ok / FAILED / skipped lines are never lost.
+// ok / FAILED / skipped lines are never lost. And a run's status as the run database records it, for
+// when Temporal cannot answer: what `mmada run` prints when no worker is left to answer the status
+// query, and what `mmada cancel` reports.
 import type { WorkflowHandle } from "@temporalio/client";
 import type { RunStatus, StepStatus } from "../contract/run.ts";
 import type { StepProgress } from "../contract/step-io.ts";
 import { snapshot } from "../engine/temporal/submit.ts";
-import { duration } from "./render.ts";
+import { getRun, type RunDb } from "../runs/index.ts";
+import { CliError, duration } from "./terminal.ts";
 
 const POLL_MS = 1000;
 const PROGRESS_EVERY_MS = 5000;
@@ -73,5 +76,26 @@ export function follow(handle: WorkflowHandle, out: (line: string) => void): Fol
       wake(); // a poll still in flight sees it is stopped and prints nothing: no need to wait for it
       if (final) report(final.steps);
     },
+  };
+}
+
+const time = (iso: string | null) => (iso ? Date.parse(iso) : undefined);
+
+export function statusFromDb(db: RunDb, runId: string): RunStatus {
+  const r = getRun(db, runId);
+  if (!r) throw new CliError(`unknown run '${runId}'; \`mmada runs\` lists the runs`);
+  return {
+    runId,
+    status: r.run.status,
+    ...(r.run.error ? { error: r.run.error } : {}),
+    steps: r.executions.map(({ execution: e }) => ({
+      id: e.stepId,
+      uses: e.kind,
+      status: e.state,
+      ...(e.error ? { error: e.error } : {}),
+      ...(time(e.startedAt) ? { startedAt: time(e.startedAt) } : {}),
+      ...(time(e.finishedAt) ? { finishedAt: time(e.finishedAt) } : {}),
+      ...(e.cachedFrom ? { cachedFrom: e.cachedFrom } : {}),
+    })),
   };
 }

@@ -1,8 +1,7 @@
 // mmada: the command-line entry. Every user-facing failure ends as one `error: ...` line and
 // exit code 1; MMADA_DEBUG=1 shows stack traces.
-import { HelpRequested } from "./args.ts";
+import { CliError, HelpRequested, systemErrorAsCliError } from "./terminal.ts";
 import { workspaceRoot } from "../engine/store/workspace.ts";
-import { CliError, systemErrorAsCliError } from "./errors.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>>; hidden?: boolean }> = {
   validate: { summary: "check a spec; every error with file:line:col", load: async () => (await import("./commands/validate.ts")).validateCommand },

@@ -5,7 +5,7 @@ import { fmtAccuracy, fmtInterval, fmtNumber } from "../results/format.ts";
 import { runStageChanges, type StageChange } from "../results/stage-changes.ts";
 import { evalStages, isAccuracy, runStageTable, type BenchmarkValue } from "../results/stage-table.ts";
 import { getRun, type RunDb } from "../runs/index.ts";
-import { table } from "./render.ts";
+import { table } from "./terminal.ts";
 
 export function benchmarkText(key: string, v: BenchmarkValue | null): string | undefined {
   if (v === null) return undefined;

@@ -11,6 +11,8 @@ export const FAILURE_TYPES = [
   "PathEscape",
   /** A checkpoint file is unreadable or does not fit the step. */
   "Checkpoint",
+  /** The disk that holds the workspace is full: retrying would fill it again; free space, then resume. */
+  "DiskFull",
 ] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 

@@ -12,24 +12,31 @@ export function executionIdOf(runId: string, stepId: string): string {
 }
 
 /** Temporal task queue of a step queue named in a spec (`queue: gpu`), for compute-bound steps
- *  (`cores` >= 1): a worker process runs one of them at a time. */
-export function stepQueueName(queue: string): string {
-  return `mmada-${queue}`;
+ *  (`cores` >= 1): a worker process runs one of them at a time. The workspace's id is part of the
+ *  name: workspaces that share one Temporal (a cluster, or one machine) never run each other's
+ *  steps, whatever their spec queues are called. */
+export function stepQueueName(workspaceId: string, queue: string): string {
+  return `mmada-${workspaceId}-${queue}`;
 }
 
 /** The same queue for light steps (`cores: 0`, e.g. a shell command): many run at once per worker. */
-export function lightQueueName(queue: string): string {
-  return `mmada-${queue}.light`;
+export function lightQueueName(workspaceId: string, queue: string): string {
+  return `${stepQueueName(workspaceId, queue)}.light`;
 }
 
-/** The task queue a planned step runs on: its queue's compute or light side. */
-export function taskQueueOf(step: { queue: string; cores: number }): string {
-  return step.cores > 0 ? stepQueueName(step.queue) : lightQueueName(step.queue);
+/** The task queue a planned step runs on: its workspace's queue, compute or light side. */
+export function taskQueueOf(workspaceId: string, step: { queue: string; cores: number }): string {
+  return step.cores > 0 ? stepQueueName(workspaceId, step.queue) : lightQueueName(workspaceId, step.queue);
 }
 
 /** Temporal task queue of a workspace's database owner (workflows and database activities). */
 export function dbQueueName(workspaceId: string): string {
   return `mmada-db-${workspaceId}`;
+}
+
+/** The workspace a database queue belongs to (runs started before inputs named their workspace). */
+export function workspaceOfDbQueue(dbQueue: string): string {
+  return dbQueue.replace(/^mmada-db-/, "");
 }
 
 /** Activity id of a step's work in the Temporal history, so the history names the step. */

@@ -1,21 +1,7 @@
 // The compiled plan: plain JSON handed to the workflow. Produced by `compile` (pipelines/compile.ts),
-// consumed by workflows/run-pipeline.ts. Nothing here imports Node, Temporal or tfjs.
-
-/** A reference to another step's output, left in `with` until run time. */
-export interface OutputRef {
-  $ref: { step: string; output: string };
-}
-
-/** A resolved value inside `with`: JSON, where step outputs stay as OutputRef (or strings with
- *  `${{ steps.x.outputs.y }}` left in them, see `template`). */
-export type PlanValue =
-  | string
-  | number
-  | boolean
-  | null
-  | PlanValue[]
-  | { [key: string]: PlanValue }
-  | OutputRef;
+// consumed by workflows/run-pipeline.ts; hashed in its canonical JSON form. Nothing here imports
+// Node, Temporal or tfjs.
+import type { WithMap } from "./with-value.ts";
 
 export interface RetryPlan {
   maximumAttempts: number;
@@ -31,7 +17,9 @@ export interface PlanStep {
   uses: string;
   /** Version of the step kind's implementation; part of the cache key. */
   kindVersion: string;
-  with: { [key: string]: PlanValue };
+  /** The typed `with` (with-value.ts): literals, and references to other steps' outputs (by plan
+   *  id), project files and artifacts as marked nodes. */
+  with: WithMap;
   /** Ids (plan ids) of the steps this one depends on, explicit `needs` plus implied by references. */
   needs: string[];
   queue: string;
@@ -64,6 +52,20 @@ export interface Plan {
   concurrency: number;
 }
 
-export function isOutputRef(v: unknown): v is OutputRef {
-  return typeof v === "object" && v !== null && "$ref" in v && Object.keys(v).length === 1;
+/** Canonical JSON: object keys sorted (by UTF-16 code units), no whitespace. The same value always
+ *  gives the same bytes, so hashes of plans and cache keys are stable. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) throw new Error(`canonicalJson: non-finite number ${v} has no JSON form`);
+    return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? "null" : canonicalJson(x))).join(",")}]`;
+  if (typeof v === "object") {
+    const entries = Object.entries(v as { [k: string]: unknown })
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
+  }
+  throw new Error(`canonicalJson: ${typeof v} has no JSON form`);
 }

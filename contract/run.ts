@@ -1,10 +1,10 @@
 // The workflow's interface: its input, its status query and cancel signal, and the activities it
-// calls. The workflow (workflows/) and the engine that implements the activities (engine/) both
-// speak these types, so neither imports the other.
-import type { ArtifactRef } from "./artifacts.ts";
+// calls; and the step states and run statuses, defined once. The workflow (workflows/), the engine
+// that implements the activities (engine/), the run database and the CLI all speak these types, so
+// neither imports the other.
+import type { ArtifactRef, StepInput, StepOutcome, StepReport, StepResult } from "./step-io.ts";
 import type { Plan, PlanStep } from "./plan.ts";
-import type { RunState, StepState } from "./states.ts";
-import type { StepInput, StepResult } from "./step-io.ts";
+import type { StepOutputs } from "./with-value.ts";
 
 export const WORKFLOW_TYPE = "runPipeline";
 export const STATUS_QUERY = "status";
@@ -13,6 +13,9 @@ export interface RunPipelineInput {
   runId: string;
   plan: Plan;
   specText: string;
+  /** The workspace the run belongs to: its steps go to its task queues only. Runs started by an
+   *  older version lack it; the workflow reads it from `dbQueue` then. */
+  workspaceId?: string;
   /** Task queue served by the process that owns the run database. */
   dbQueue: string;
   resumedFrom?: string;
@@ -52,8 +55,8 @@ export interface PrepareStepInput {
   runId: string;
   executionId: string;
   step: PlanStep;
-  with: Record<string, unknown>;
-  refs: Record<string, ArtifactRef>;
+  /** The outputs of the steps it needs (by plan id): its `with` is bound to them. */
+  upstream: StepOutputs;
   noCache: boolean;
 }
 
@@ -66,7 +69,10 @@ export interface PreparedStep {
 export interface FinishStepInput {
   executionId: string;
   state: StepState;
+  /** Outputs and metrics of a step that succeeded. */
   result?: StepResult;
+  /** What the step reported of itself when it ended (worker, attempt, checkpoints), also on failure. */
+  report?: StepReport;
   error?: string;
 }
 
@@ -86,5 +92,24 @@ export interface DbActivities {
 
 /** The work of one step, served by workers on the step's queue. */
 export interface StepActivities {
-  runStep(input: StepInput): Promise<StepResult>;
+  runStep(input: StepInput): Promise<StepOutcome>;
+}
+
+export const STEP_STATES = ["pending", "running", "succeeded", "cached", "failed", "skipped", "cancelled"] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+export const RUN_STATUSES = ["running", "succeeded", "failed", "cancelled"] as const;
+export type RunState = (typeof RUN_STATUSES)[number];
+
+/** States whose outputs dependents may use. */
+export const DONE_STATES: readonly StepState[] = ["succeeded", "cached"];
+/** States a step never leaves. */
+export const FINAL_STATES: readonly StepState[] = ["succeeded", "cached", "failed", "skipped", "cancelled"];
+
+export function isDone(s: StepState): boolean {
+  return DONE_STATES.includes(s);
+}
+
+export function isFinal(s: StepState): boolean {
+  return FINAL_STATES.includes(s);
 }

@@ -1,50 +1,85 @@
-// What the step runner hands a step and what a step hands back: references, never data.
-import type { ArtifactRef, MetricPoint } from "./artifacts.ts";
-import type { PlanStep, PlanValue } from "./plan.ts";
+// What the step runner hands a step and what a step hands back: references (path + content hash)
+// to artifacts, never the data itself; metrics; and the step's report of itself.
+import type { PlanStep } from "./plan.ts";
+import type { ArtifactRef, StepOutputs } from "./with-value.ts";
 
 /** The one input object of the step activity. */
 export interface StepInput {
+  /** The workspace of the run: a worker of another workspace refuses the step. */
+  workspaceId: string;
   runId: string;
   executionId: string;
   step: PlanStep;
-  /** `with` with every OutputRef replaced by its ArtifactRef. Strings may still name step outputs
-   *  (`${{ steps.<id>.outputs.<name> }}`): the runner substitutes their absolute paths from `refs`. */
-  with: { [key: string]: PlanValue | ArtifactRef };
-  /** Every step output named inside a string of `with`, by `templateKey` (contract/template.ts). */
-  refs: { [key: string]: ArtifactRef };
-  /** Attempt number (1-based) of this activity execution. */
-  attempt?: number;
+  /** The outputs of the steps it needs (by plan id): the runner binds `step.with` to them. */
+  upstream: StepOutputs;
   /** Workspace-relative folder for this step's checkpoints, keyed by its cache key: a retry, another
    *  worker or a resumed run with the same cache key finds the newest valid checkpoint there. */
   checkpointDir: string;
 }
 
-/** What every step returns. */
+/** What a step kind's run function returns. */
 export interface StepResult {
   artifacts: { [output: string]: ArtifactRef };
   metrics: MetricPoint[];
-  /** Checkpoints written during the step (recorded at the end when the worker could not record
-   *  them as they were written). */
-  checkpoints?: { step: number; artifact: ArtifactRef }[];
 }
 
-/** What a failed or cancelled step's failure carries besides its message. */
-export interface StepFailureDetails {
-  /** Checkpoints written before it ended (a resumed run continues from them). */
-  checkpoints: NonNullable<StepResult["checkpoints"]>;
+/** A checkpoint a step wrote (step-<n>.ckpt in its checkpoint folder). */
+export interface CheckpointFact {
+  step: number;
+  artifact: ArtifactRef;
 }
 
-/** Heartbeat details of long steps; `checkpoint` lets a retry resume from it. */
+/** Where a step is: what its progress bar and ETA show. */
 export interface StepProgress {
-  /** Plan step id (set by the step runner). */
-  stepId?: string;
-  attempt?: number;
-  /** Who runs this attempt (`host:pid`), recorded in the run database. */
-  worker?: string;
   percent?: number;
   message?: string;
   /** Training step reached. */
   step?: number;
   totalSteps?: number;
-  checkpoint?: ArtifactRef;
 }
+
+/**
+ * What a step reports of itself: the one route of its facts to the run database. The step runner
+ * sends it as the heartbeat details while the step runs (the database owner reads them from
+ * Temporal) and returns it with the result, or the failure, when it ends; the owner records it
+ * with one function either way, so a step too short for any heartbeat still names its worker.
+ */
+export interface StepReport {
+  /** Plan step id. */
+  stepId: string;
+  /** Attempt number (1-based) and the worker running it (`host:pid`). */
+  attempt: number;
+  worker: string;
+  /** The newest checkpoints written so far (at most REPORTED_CHECKPOINTS), oldest first; a retry
+   *  carries its earlier attempts' on. */
+  checkpoints: CheckpointFact[];
+  progress: StepProgress;
+}
+
+/** How the run database names a checkpoint of training step `step` ("step-300"), and back. */
+export const checkpointLabel = (step: number): string => `step-${step}`;
+export const checkpointStepOf = (label: string): number => Number(label.replace(/^step-/, ""));
+
+/** A report names this many of the newest checkpoints, so a long training's heartbeats stay small;
+ *  the owner reads them every second, while each checkpoint is still among them. */
+export const REPORTED_CHECKPOINTS = 16;
+
+/** What the step activity returns. */
+export interface StepOutcome extends StepResult {
+  report: StepReport;
+}
+
+/** What a failed or cancelled step's failure carries besides its message. */
+export interface StepFailureDetails {
+  report: StepReport;
+}
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  /** Training step (or evaluation index); absent for final metrics. */
+  step?: number;
+}
+
+export type { ArtifactRef };
+export { isArtifactRef } from "./with-value.ts";

@@ -9,8 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { StepKindInfo } from "../contract/step-kind.ts";
 import { KINDS } from "../activities/registry.ts";
-import { PROJECT_ROOT } from "./project.ts";
-import { hashFiles, sourceClosure } from "./source-hash.ts";
+import { hashFiles, PROJECT_ROOT, sourceClosure } from "./project.ts";
 
 let registry: Record<string, StepKindInfo> | undefined;
 

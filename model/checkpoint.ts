@@ -1,4 +1,4 @@
-// One self-verifying checkpoint file per save (MMADA.md §3: weights + optimizer + step + RNG +
+// One self-verifying checkpoint file per save (docs/mmada.md §3: weights + optimizer + step + RNG +
 // config, where the reference saved weights only). Layout, all integers little-endian:
 //   MAGIC (8 bytes) | header length H (u32) | header JSON (H bytes, utf-8) | zero pad to 8 bytes
 //   | tensor data (each tensor's raw LE bytes at header.tensors[i].offset, 8-byte aligned)
@@ -116,9 +116,14 @@ export async function saveCheckpoint<C>(path: string, input: SaveInput<C>): Prom
     lengthField.writeUInt32LE(headerBytes.length, 0);
     const headPad = Buffer.alloc(padTo(PREFIX_BYTES + headerBytes.length));
     const body = Buffer.concat([MAGIC, lengthField, headerBytes, headPad, ...chunks]);
-    const file = Buffer.concat([body, createHash("sha256").update(body).digest()]);
+    // one pass over the bytes: the body's hash is the trailer, and the file's hash continues from a
+    // copy of the same state with the trailer appended
+    const bodyHash = createHash("sha256").update(body);
+    const fileHash = bodyHash.copy();
+    const trailer = bodyHash.digest();
+    const file = Buffer.concat([body, trailer]);
     await writeAtomic(path, file);
-    return { sha256: createHash("sha256").update(file).digest("hex"), size: file.length };
+    return { sha256: fileHash.update(trailer).digest("hex"), size: file.length };
   } finally {
     if (ownsOptState && optState) tf.dispose(Object.values(optState.slots));
   }
@@ -155,11 +160,6 @@ export async function loadCheckpoint<C = unknown>(
     rngState: header.rng ?? undefined,
     extra: header.extra,
   };
-}
-
-/** Header only (config, step, tensor index), verified like loadCheckpoint but without tensors. */
-export async function readCheckpointHeader<C = unknown>(path: string): Promise<CheckpointHeader<C>> {
-  return (await readVerified<C>(path)).header;
 }
 
 /** Copy loaded tensors into existing variables; every variable needs a tensor of the same shape. */

@@ -1,6 +1,7 @@
 // A small MLP digit classifier on raw pixels, frozen after training. At tiny scale it stands in for
-// the paper's scorers (MMADA.md §4): CLIP-like = probability of the prompted class of a generated
-// image; ImageReward-like = the classifier's confidence (max class probability). With numClasses=2
+// the paper's scorers (docs/mmada.md §4): CLIP-like = probability of the prompted class of a generated
+// image; ImageReward-like = its margin, the prompted class's probability minus the best other
+// class's (confidence alone would reward a confident wrong digit). With numClasses=2
 // the same code trains a real-vs-generated critic.
 import * as tf from "@tensorflow/tfjs-core";
 import { assignParams, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -10,7 +11,7 @@ import { AdamW } from "./optim.ts";
 import { Rng } from "./rng.ts";
 import { cosineWithWarmup, type LrSchedule } from "./schedule.ts";
 import { gradientStep, type StepInfo } from "./gradient-step.ts";
-import type { Params } from "./types.ts";
+import type { Params } from "./ops.ts";
 
 export interface ClassifierConfig {
   inputSize: number;

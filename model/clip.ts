@@ -1,4 +1,4 @@
-// Global gradient-norm clipping (MMADA.md §3: clip 1.0), torch.nn.utils.clip_grad_norm_ semantics:
+// Global gradient-norm clipping (docs/mmada.md §3: clip 1.0), torch.nn.utils.clip_grad_norm_ semantics:
 // scale = min(1, maxNorm / (norm + 1e-6)) applied to every gradient. The norm comes back as a host
 // number because the train loop must check it for NaN/Inf before applying any update.
 import * as tf from "@tensorflow/tfjs-core";

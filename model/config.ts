@@ -22,7 +22,7 @@ export interface ModelConfig {
   dropout: number;
   /** Rotary embedding base (theta). */
   ropeBase: number;
-  /** LLaDA's eps in p = (1 - eps) t + eps (MMADA.md §2). */
+  /** LLaDA's eps in p = (1 - eps) t + eps (docs/mmada.md §2). */
   maskEps: number;
   /** RMSNorm epsilon. */
   normEps: number;
@@ -60,7 +60,7 @@ export function imageTokenCount(c: ModelConfig): number {
   return c.gridH * c.gridW;
 }
 
-/** Total sequence length L = T + N + 3 (MMADA.md §1): the same for every task. */
+/** Total sequence length L = T + N + 3 (docs/mmada.md §1): the same for every task. */
 export function seqLength(c: ModelConfig): number {
   return c.textLength + imageTokenCount(c) + 3;
 }

@@ -2,9 +2,8 @@
 // Weights are drawn from the project Rng (never tf.random*), so initialisation is reproducible on
 // every backend; matmuls go through ops.linear, the wasm-fast path.
 import * as tf from "@tensorflow/tfjs-core";
-import { linear } from "./ops.ts";
+import { linear, type Params } from "./ops.ts";
 import type { Rng } from "./rng.ts";
-import type { Params } from "./types.ts";
 
 export type Activation = "relu" | "none";
 

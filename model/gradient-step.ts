@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { clipByGlobalNorm } from "./clip.ts";
 import "./ops.ts"; // registers the tfjs gradient functions (the Node build of tfjs-core ships none)
 import type { Optimizer } from "./optim.ts";
-import type { Params } from "./types.ts";
+import type { Params } from "./ops.ts";
 
 export const DEFAULT_MAX_GRAD_NORM = 1.0;
 

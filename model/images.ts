@@ -62,16 +62,6 @@ export function unpatchify(patches: tf.Tensor2D, imageSize: number, patchSize: n
   });
 }
 
-/** MSE of predicting every image by the per-pixel mean image: the floor a reconstruction must beat. */
-export function meanImageMse(images: Float32Array, pixels: number): number {
-  const n = images.length / pixels;
-  const mean = new Float64Array(pixels);
-  for (let i = 0; i < images.length; i++) mean[i % pixels]! += images[i]! / n;
-  let se = 0;
-  for (let i = 0; i < images.length; i++) se += (images[i]! - mean[i % pixels]!) ** 2;
-  return se / images.length;
-}
-
 /** Rows `idx` of a flat [n, width] array as a [idx.length, width] tensor. */
 export function gatherRows(data: Float32Array, width: number, idx: ArrayLike<number>): tf.Tensor2D {
   const out = new Float32Array(idx.length * width);

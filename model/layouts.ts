@@ -1,4 +1,4 @@
-// Sequence layouts of MMADA.md §1. Every task yields the same length L = T + N + 3 so one
+// Sequence layouts of docs/mmada.md §1. Every task yields the same length L = T + N + 3 so one
 // forward pass serves a mixed [t2i | lm | mmu | chat] batch. Each layout also carries a role per
 // position, which is all the masking rules need:
 //   ROLE_PROMPT  never masked (t2i caption and pads, mmu image + question, chat question);
@@ -6,10 +6,10 @@
 //   ROLE_IMAGE   image tokens masked MaskGIT-style (the t2i target image).
 // Passing `null` for the answer or the image fills those positions with MASK_ID: the prompt a
 // sampler starts from.
-import { imageTokenCount, seqLength, type ModelConfig } from "./config.ts";
+import { imageTokenCount, type ModelConfig, seqLength } from "./config.ts";
 import type { Rng } from "./rng.ts";
 import type { TextTokenizer } from "./text-tokenizer.ts";
-import { ASSISTANT_ID, BOS_ID, EOI_ID, EOS_ID, IPAD_ID, MASK_ID, MMU_ID, SOI_ID, T2I_ID, USER_ID, imageTokenId } from "./vocab.ts";
+import { ASSISTANT_ID, BOS_ID, EOI_ID, EOS_ID, imageTokenId, IPAD_ID, MASK_ID, MMU_ID, SOI_ID, T2I_ID, USER_ID } from "./vocab.ts";
 
 export const ROLE_PROMPT = 0;
 export const ROLE_ANSWER = 1;

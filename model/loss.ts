@@ -1,4 +1,4 @@
-// The mixed-task objective (MMADA.md §2): one forward over the mixed batch, cross-entropy of the
+// The mixed-task objective (docs/mmada.md §2): one forward over the mixed batch, cross-entropy of the
 // clean token at every masked position times that position's weight (masking.ts puts each task's
 // normalisation there), summed per task, then Total = c_t2i L_t2i + c_lm L_lm + c_mmu L_mmu.
 //
@@ -11,7 +11,7 @@ import { type Task, TASKS } from "./layouts.ts";
 import type { ChatSlice, MaskedBatch } from "./masking.ts";
 import { nativeLossParts } from "./native/ops.ts";
 import { oneHotFloat } from "./ops.ts";
-import { type ForwardOptions, forward, kernelsFor, type MMaDA, orderedParams } from "./transformer.ts";
+import { forward, type ForwardOptions, kernelsFor, type MMaDA, orderedParams } from "./transformer.ts";
 
 export interface LossCoefficients {
   t2i: number;
@@ -21,7 +21,7 @@ export interface LossCoefficients {
   chat?: number;
 }
 
-/** MMaDA's stage-1 coefficients (MMADA.md §2). */
+/** MMaDA's stage-1 coefficients (docs/mmada.md §2). */
 export const STAGE1_COEFFICIENTS: LossCoefficients = { t2i: 1.0, lm: 0.1, mmu: 1.0 };
 
 // A type alias (not an interface) so that tf.tidy accepts it as a TensorContainer.
@@ -69,7 +69,7 @@ export function partCoefficients(coeffs: LossCoefficients, chatSlice: ChatSlice)
   return { t2i: coeffs.t2i, lm: coeffs.lm, mmu: coeffs.mmu, chat: coeffs.chat ?? (chatSlice === "lm" ? coeffs.lm : coeffs.mmu) };
 }
 
-/** Total = sum over tasks of c_task * part (MMADA.md §2) from the parts [4] in TASKS order. */
+/** Total = sum over tasks of c_task * part (docs/mmada.md §2) from the parts [4] in TASKS order. */
 function combineParts(partsVec: tf.Tensor1D, coeffs: LossCoefficients, chatSlice: ChatSlice): MixedLoss {
   const c = partCoefficients(coeffs, chatSlice);
   const total = tf.sum(tf.mul(partsVec, tf.tensor1d(TASKS.map((t) => c[t])))) as tf.Scalar;

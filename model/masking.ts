@@ -1,4 +1,4 @@
-// The two masking rules of MMADA.md §2, and the per-position loss weights that carry each task's
+// The two masking rules of docs/mmada.md §2, and the per-position loss weights that carry each task's
 // normalisation, so the loss is one weighted sum of cross-entropies at masked positions:
 //   t2i  (MaskGIT)  u ~ U(0,1), mask exactly max(1, round(N cos(pi/2 u))) image tokens by random
 //                   permutation; caption never masked; weight 1 / (masked image positions in the batch).
@@ -52,7 +52,7 @@ export const CHAT_SLICES = ["lm", "own"] as const;
 export type ChatSlice = (typeof CHAT_SLICES)[number];
 
 export interface MaskOptions {
-  /** Default "lm" (MMADA.md §2). */
+  /** Default "lm" (docs/mmada.md §2). */
   chatSlice?: ChatSlice;
 }
 

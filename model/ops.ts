@@ -1,6 +1,7 @@
 // Small tensor ops written for the wasm backend's fast path: its plain 2-D matMul is fast,
 // while transposed (transposeA/B) and batched matMuls are ~10x slower. So gradients transpose
-// explicitly and multiply with plain 2-D matMuls.
+// explicitly and multiply with plain 2-D matMuls. Also the two types every model file speaks:
+// named trainable tensors (Params) and the logits function samplers take (LogitsFn).
 import * as tf from "@tensorflow/tfjs-core";
 import { register } from "node:module";
 
@@ -91,3 +92,9 @@ export const attention = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFu
 export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), "float32") as tf.Tensor2D);
 }
+
+/** Trainable parameters by stable name (the names are the checkpoint keys). */
+export type Params = Record<string, tf.Variable>;
+
+/** tokens [B, L] int32 -> logits [B, L, V] float32. Samplers and UniGRPO take this, not the model. */
+export type LogitsFn = (tokens: tf.Tensor2D) => tf.Tensor3D;

@@ -1,11 +1,11 @@
 // AdamW (Loshchilov & Hutter 2019) with PyTorch's update order: decoupled weight decay
 // p <- p - lr * wd * p, then the bias-corrected Adam step. MMaDA trains every stage with it
-// (MMADA.md §3: AdamW, weight decay 0.01). Moments live in tf.Variables so a step allocates
+// (docs/mmada.md §3: AdamW, weight decay 0.01). Moments live in tf.Variables so a step allocates
 // nothing that outlives it; getState/setState move them in and out of checkpoints bit-exactly.
 import * as tf from "@tensorflow/tfjs-core";
 import { clipByGlobalNorm, clipScale } from "./clip.ts";
 import { chooseKernels, type Kernels, nativeAddon } from "./native/index.ts";
-import type { Params } from "./types.ts";
+import type { Params } from "./ops.ts";
 
 export const DEFAULT_BETA1 = 0.9;
 export const DEFAULT_BETA2 = 0.999;

@@ -1,11 +1,11 @@
-// MaskGIT image sampling with classifier-free guidance (MMADA.md §5; MMaDA t2i_generate and
+// MaskGIT image sampling with classifier-free guidance (docs/mmada.md §5; MMaDA t2i_generate and
 // MaskGIT's decode loop). Every step samples all still-unknown image positions from the softmax
 // over the image-code slice of the logits, then re-masks the least confident of them; the number
 // kept masked follows the cosine schedule, so the image is complete after the last step.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "./rng.ts";
 import { rowLength } from "./sample-text.ts";
-import type { LogitsFn } from "./types.ts";
+import type { LogitsFn } from "./ops.ts";
 
 export interface ImageSampleOptions {
   /** The [MASK] id; image positions holding it are unknown (normally all of them at the start). */
@@ -67,7 +67,7 @@ export function maskLength(numImageTokens: number, k: number, steps: number, unk
 }
 
 /**
- * How the Gumbel scale of the re-masking confidences decays (MMADA.md §5):
+ * How the Gumbel scale of the re-masking confidences decays (docs/mmada.md §5):
  *   compound  the reference code (MMaDA t2i_generate, MaskGIT): `temperature *= (1 - ratio)` every
  *             step with ratio = (k+1)/K, so tau_k = tau * prod_{j<=k} (1 - (j+1)/K): fast decay;
  *   linear    tau_k = tau * (1 - (k+1)/K) (this project's first version): more noise mid-schedule.

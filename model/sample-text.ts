@@ -1,10 +1,10 @@
-// Semi-autoregressive text sampling with low-confidence remasking (MMADA.md §5; LLaDA's
+// Semi-autoregressive text sampling with low-confidence remasking (docs/mmada.md §5; LLaDA's
 // `generate` with remasking="low_confidence"). The generation region of each row is split into
 // blocks filled left to right; inside a block, every step commits the k most confident masked
 // positions, k following LLaDA's get_num_transfer_tokens. Committed tokens are never re-masked.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "./rng.ts";
-import type { LogitsFn } from "./types.ts";
+import type { LogitsFn } from "./ops.ts";
 
 export interface TextSampleOptions {
   /** The [MASK] id; positions holding it inside the generation region are generated. */

@@ -1,4 +1,4 @@
-// Learning-rate schedules: step index (0-based) -> learning rate. MMADA.md §3: cosine decay with
+// Learning-rate schedules: step index (0-based) -> learning rate. docs/mmada.md §3: cosine decay with
 // linear warmup. The warmup/decay formula is nanoGPT's, so the first step already moves (lr > 0).
 
 export type LrSchedule = (step: number) => number;
@@ -45,9 +45,4 @@ export function cosineWithWarmup(o: CosineScheduleOptions): LrSchedule {
     const coeff = 0.5 * (1 + Math.cos(Math.PI * ratio)); // 1 -> 0
     return minLr + coeff * (peakLr - minLr);
   };
-}
-
-export function constantLr(lr: number): LrSchedule {
-  if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`constant LR must be a finite number >= 0, got ${lr}`);
-  return () => lr;
 }

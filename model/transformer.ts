@@ -1,5 +1,5 @@
 // The MMaDA backbone at tiny scale: a LLaDA-style bidirectional transformer (NO causal mask: every
-// position attends to every other, MMADA.md §1) over the unified text + image vocabulary.
+// position attends to every other, docs/mmada.md §1) over the unified text + image vocabulary.
 //   x = onehot(tokens) @ E                      token embedding (a matmul: wasm lacks gather's gradient)
 //   per layer:  x += Wo · Attn(RoPE(Wq h), RoPE(Wk h), Wv h),  h = RMSNorm(x)
 //               x += Wdown (silu(Wgate h) * Wup h),             h = RMSNorm(x)   (SwiGLU)
@@ -10,9 +10,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { headDim, type ModelConfig, validateConfig } from "./config.ts";
 import { chooseKernels, type Kernels } from "./native/index.ts";
 import { nativeLogits } from "./native/ops.ts";
-import { attention, linear, oneHotFloat } from "./ops.ts";
+import { attention, linear, type LogitsFn, oneHotFloat, type Params } from "./ops.ts";
 import type { Rng } from "./rng.ts";
-import type { LogitsFn, Params } from "./types.ts";
 import { vocabSize } from "./vocab.ts";
 
 export interface MMaDA {

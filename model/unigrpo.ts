@@ -1,4 +1,4 @@
-// UniGRPO (MMADA.md §4): GRPO for a masked-diffusion policy. The log-likelihood of a response is
+// UniGRPO (docs/mmada.md §4): GRPO for a masked-diffusion policy. The log-likelihood of a response is
 // estimated on a partially masked copy of it; mu inner iterations use uniformly spaced mask
 // ratios, and the SAME masked inputs serve the current policy, the old policy (log-probs taken
 // once, before any update) and the frozen reference. The question is never masked.
@@ -7,16 +7,14 @@ import { clipByGlobalNorm } from "./clip.ts";
 import { tokenLogProbs } from "./loss.ts";
 import type { Optimizer } from "./optim.ts";
 import type { Rng } from "./rng.ts";
-import { sampleImage, type ImageSampleOptions } from "./sample-image.ts";
-import { sampleText, type TextSampleOptions } from "./sample-text.ts";
-import type { LogitsFn, Params } from "./types.ts";
+import type { LogitsFn, Params } from "./ops.ts";
 import { NonFiniteLossError } from "./gradient-step.ts";
 
-/** Diffusion timesteps T_d over which the mask ratios are spaced (MMADA.md §4). */
+/** Diffusion timesteps T_d over which the mask ratios are spaced (docs/mmada.md §4). */
 export const DIFFUSION_STEPS = 1000;
 /** Added to the group std so near-constant rewards do not explode the advantages. */
 const ADVANTAGE_EPS = 1e-6;
-/** Default max global gradient norm (MMADA.md §3). */
+/** Default max global gradient norm (docs/mmada.md §3). */
 const DEFAULT_GRAD_CLIP = 1.0;
 
 /** G sampled responses to one prompt, with their rewards. */
@@ -248,55 +246,4 @@ function collectBatch(groups: Group[]): { rows: Int32Array; responseMask: Uint8A
     advantages,
     skipped,
   };
-}
-
-/** How to sample a group: the text sampler from a prompt's genStart, or the image sampler. */
-export type GroupSampler =
-  | { kind: "text"; options: Omit<TextSampleOptions, "rng" | "trace" | "genStart"> & { genStart: number } }
-  | { kind: "image"; options: Omit<ImageSampleOptions, "rng" | "trace"> };
-
-/** One sample handed to the reward: the full row and its response (text ids, or VQ codes for images). */
-export interface GroupSample {
-  row: Int32Array;
-  response: Int32Array;
-}
-
-/**
- * Sample G responses to one prompt row ([L], response region masked) with the current policy in
- * one batch, and score them. For images the response region is the image slice.
- */
-export async function sampleGroup(args: {
-  logitsFn: LogitsFn;
-  prompt: Int32Array;
-  size: number;
-  sampler: GroupSampler;
-  reward: (sample: GroupSample, index: number) => number | Promise<number>;
-  rng: Rng;
-}): Promise<Group> {
-  const { prompt, size: g } = args;
-  const length = prompt.length;
-  const tiled = new Int32Array(g * length); // [G, L]
-  for (let i = 0; i < g; i++) tiled.set(prompt, i * length);
-  let rows: Int32Array;
-  let region: [number, number];
-  let responses: Int32Array[];
-  if (args.sampler.kind === "text") {
-    const o = args.sampler.options;
-    rows = (await sampleText(args.logitsFn, tiled, g, { ...o, rng: args.rng })).tokens;
-    region = [o.genStart, Math.min(length, o.genStart + (o.genLength ?? length - o.genStart))];
-    responses = Array.from({ length: g }, (_, i) => rows.slice(i * length + region[0], i * length + region[1]));
-  } else {
-    const o = args.sampler.options;
-    const out = await sampleImage(args.logitsFn, tiled, g, { ...o, rng: args.rng });
-    rows = out.tokens;
-    region = [o.imageStart, o.imageStart + o.numImageTokens];
-    responses = Array.from({ length: g }, (_, i) => out.codes.slice(i * o.numImageTokens, (i + 1) * o.numImageTokens));
-  }
-  const responseMask = new Uint8Array(g * length); // [G, L]
-  for (let i = 0; i < g; i++) responseMask.fill(1, i * length + region[0], i * length + region[1]);
-  const rewards: number[] = [];
-  for (let i = 0; i < g; i++) {
-    rewards.push(await args.reward({ row: rows.slice(i * length, (i + 1) * length), response: responses[i]! }, i));
-  }
-  return { rows, responseMask, rewards };
 }

@@ -1,4 +1,4 @@
-// The unified vocabulary (MMADA.md §1): text ids first, then one id per VQ image code
+// The unified vocabulary (docs/mmada.md §1): text ids first, then one id per VQ image code
 // (image_id = textVocabSize + code). The special tokens occupy the first text ids and are the same
 // for every tokenizer, so code can name them as constants instead of looking them up.
 
@@ -61,19 +61,3 @@ export function imageTokenId(v: VocabSizes, code: number): number {
   return v.textVocabSize + code;
 }
 
-/** VQ code of a unified image id (inverse of imageTokenId). */
-export function imageCodeOf(v: VocabSizes, id: number): number {
-  if (!isImageToken(v, id)) {
-    throw new Error(`token id ${id} is not an image id (image ids are ${v.textVocabSize}..${vocabSize(v) - 1})`);
-  }
-  return id - v.textVocabSize;
-}
-
-export function isImageToken(v: VocabSizes, id: number): boolean {
-  return id >= v.textVocabSize && id < vocabSize(v);
-}
-
-/** [start, end) of the image ids, the slice of the logits the image sampler uses. */
-export function imageIdRange(v: VocabSizes): { start: number; end: number } {
-  return { start: v.textVocabSize, end: vocabSize(v) };
-}

@@ -1,5 +1,5 @@
 // VQ-VAE image tokenizer for 28x28 digits (van den Oord et al. 2017). MMaDA turns every image into
-// N discrete codes (MMADA.md §1: image_id = text_vocab_size + code). Dense patch layers instead of
+// N discrete codes (docs/mmada.md §1: image_id = text_vocab_size + code). Dense patch layers instead of
 // convolutions, because wasm has no conv2d filter gradient:
 //   images [B, 784] -> patches [B*N, P*P] -> encoder MLP -> z [B*N, d] -> nearest code -> z_q
 //   -> decoder -> pixels [B, 784] (sigmoid).
@@ -18,7 +18,7 @@ import { Rng } from "./rng.ts";
 import { numTokens, validateVqConfig, type VqConfig } from "./vq-config.ts";
 
 export { DEFAULT_VQ_CONFIG, numTokens, validateVqConfig, type VqConfig } from "./vq-config.ts";
-import type { Params } from "./types.ts";
+import type { Params } from "./ops.ts";
 
 export interface Vq {
   config: VqConfig;

@@ -2,15 +2,12 @@
 // in its `with`, reporting unknown kinds, steps and params and malformed expressions. The result
 // (dependencies, references, matrix uses, each with its position) feeds matrix expansion and linking.
 import type { StepKindInfo } from "../contract/step-kind.ts";
-import { didYouMean } from "./did-you-mean.ts";
-import { specError } from "./errors.ts";
-import type { Position, SpecError } from "./errors.ts";
-import { findExpressions } from "./expressions.ts";
-import { own } from "./own.ts";
-import type { ExprMatch } from "./expressions.ts";
-import { textPos, valuePos } from "./load.ts";
-import type { DataPath, LoadedSpec } from "./load.ts";
+import { keptLiteral } from "../contract/with-value.ts";
+import { didYouMean, own } from "./names.ts";
+import { type Position, specError, type SpecError } from "./errors.ts";
+import { type DataPath, type LoadedSpec, textPos, valuePos } from "./load.ts";
 import type { RawSpec, RawStep } from "./spec-types.ts";
+import { EXPRESSION_ROOTS, type ExprMatch, findExpressions as parse } from "../contract/expressions.ts";
 
 /** One expression occurrence, with enough to point at it in the file. */
 export interface ExprSite {
@@ -47,11 +44,12 @@ export function sitePos(spec: LoadedSpec, site: ExprSite): Position {
   return textPos(spec, site.path, site.text, site.occurrence);
 }
 
-/** Calls `fn` for every string inside `value` (keys are not scanned: they are names, not values). */
-export function forEachString(value: unknown, path: DataPath, fn: (s: string, path: DataPath) => void): void {
+/** Calls `fn` for every string inside `value` that the compiler reads expressions in: keys are names,
+ *  not values, and a mapping kept literally (contract/with-value.ts keptLiteral) is not read. */
+function forEachString(value: unknown, path: DataPath, fn: (s: string, path: DataPath) => void): void {
   if (typeof value === "string") fn(value, path);
   else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...path, i], fn));
-  else if (typeof value === "object" && value !== null) {
+  else if (typeof value === "object" && value !== null && !keptLiteral(value)) {
     for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], fn);
   }
 }
@@ -107,4 +105,15 @@ export function analyzeSteps(
     steps.set(id, info);
   }
   return { steps, errors };
+}
+
+/** The expressions of one string as the grammar (contract/expressions.ts) finds them, with a "did you
+ *  mean" hint for a misspelt root (`${{ param.x }}` -> params). */
+function findExpressions(s: string): ExprMatch[] {
+  return parse(s).map((m) => {
+    const root = m.error?.root;
+    if (!root || (EXPRESSION_ROOTS as readonly string[]).includes(root)) return m;
+    const hint = didYouMean(root, [...EXPRESSION_ROOTS]);
+    return hint ? { ...m, error: { ...m.error!, hint } } : m;
+  });
 }

@@ -1,15 +1,13 @@
 // Stage 3c, check each step against its kind: `with` against the kind's schema (per matrix
 // branch, after substitution), declared outputs, paths that must stay inside their root, input
-// files that must exist, and references to outputs that do not exist or have the wrong kind.
+// files (`$file` nodes) that must exist, and references to outputs that do not exist or have the
+// wrong kind.
 import type { StepKindInfo, UpstreamStep, WithObject } from "../contract/step-kind.ts";
-import type { StepInfo } from "./analyze.ts";
-import { forEachString, sitePos } from "./analyze.ts";
-import { didYouMean } from "./did-you-mean.ts";
-import { dedupeErrors, specError } from "./errors.ts";
-import type { SpecError } from "./errors.ts";
-import { valuePos } from "./load.ts";
-import { own } from "./own.ts";
-import type { DataPath, LoadedSpec } from "./load.ts";
+import { sitePos, type StepInfo } from "./analyze.ts";
+import { specView, type WithMap, withNodes } from "../contract/with-value.ts";
+import { didYouMean, own } from "./names.ts";
+import { dedupeErrors, specError, type SpecError } from "./errors.ts";
+import { type DataPath, type LoadedSpec, valuePos } from "./load.ts";
 import { validateWith } from "./validate.ts";
 
 /** A path is unsafe when absolute (or home-relative) or when its `..` parts climb above the root. */
@@ -27,9 +25,8 @@ export function escapesRoot(p: string): boolean {
 export interface BranchWith {
   /** The branch's plan id (`train[kl=0.01]`), named in errors that only some branches have. */
   id: string;
-  /** The branch's `with`, params and matrix substituted, step output expressions verbatim; the
-   *  kind's defaults are filled into it here. */
-  with: WithObject;
+  /** The branch's `with` (contract/with-value.ts), the kind's defaults filled, references by spec id. */
+  with: WithMap;
   /** The step whose output a top-level `with` field names, for the kind's semantic check. */
   upstream(field: string): UpstreamStep | undefined;
 }
@@ -73,30 +70,32 @@ export function checkStepBranches(
   for (const b of branches) {
     const errors: SpecError[] = [];
     perBranch.push({ id: b.id, errors });
-    const schemaErrors = validateWith(kind.schema, b.with, spec, base);
+    // the kind reads its `with` as the spec wrote it: references as their `${{ }}` text
+    const view = specView(b.with) as WithObject;
+    const schemaErrors = validateWith(kind.schema, view, spec, base);
     errors.push(...schemaErrors);
     if (schemaErrors.length) {
       allValid = false;
       continue;
     }
-    outputs ??= kind.outputs(b.with);
-    for (const p of kind.check?.(b.with, { upstream: b.upstream }) ?? []) {
+    outputs ??= kind.outputs(view);
+    for (const p of kind.check?.(view, { upstream: b.upstream }) ?? []) {
       errors.push(specError("E_WITH_RULE", `step '${info.id}': ${p.message}`, spec.file, valuePos(spec, [...base, ...p.at]), p.hint));
     }
-    for (const use of kind.outputPaths?.(b.with) ?? []) {
+    for (const use of kind.outputPaths?.(view) ?? []) {
       if (escapesRoot(use.path)) {
         errors.push(specError("E_PATH_ESCAPE", `output path '${use.path}' of step '${info.id}' must stay inside $MMADA_OUT`, spec.file, valuePos(spec, [...base, ...use.at]), "use a relative path without '..'"));
       }
     }
-    for (const field of Object.keys(kind.inputs)) {
-      forEachString(b.with[field], [...base, field], (s, path) => {
-        if (s.includes("${{")) return; // a step output, resolved at run time
-        if (escapesRoot(s)) {
-          errors.push(specError("E_PATH_ESCAPE", `input file '${s}' of step '${info.id}' must be a path inside the project`, spec.file, valuePos(spec, path), "use a path relative to the project root, without '..'"));
-        } else if (fileExists && !fileExists(s)) {
-          errors.push(specError("E_FILE_NOT_FOUND", `input file '${s}' of step '${info.id}' does not exist`, spec.file, valuePos(spec, path), "paths are relative to the project root; create the file or fix the path"));
-        }
-      });
+    for (const { node, path } of withNodes(b.with)) {
+      if (!("$file" in node)) continue;
+      const file = node.$file;
+      const at: DataPath = [...base, ...path];
+      if (escapesRoot(file)) {
+        errors.push(specError("E_PATH_ESCAPE", `input file '${file}' of step '${info.id}' must be a path inside the project`, spec.file, valuePos(spec, at), "use a path relative to the project root, without '..'"));
+      } else if (fileExists && !fileExists(file)) {
+        errors.push(specError("E_FILE_NOT_FOUND", `input file '${file}' of step '${info.id}' does not exist`, spec.file, valuePos(spec, at), "paths are relative to the project root; create the file or fix the path"));
+      }
     }
   }
   return { outputs: allValid ? outputs : undefined, errors: nameBranches(perBranch) };

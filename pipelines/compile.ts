@@ -3,25 +3,19 @@
 // make it meaningless (bad YAML, a spec that fails its schema, a dependency cycle).
 import { createHash } from "node:crypto";
 import type { StepKindInfo, UpstreamStep, WithObject } from "../contract/step-kind.ts";
-import { analyzeSteps } from "./analyze.ts";
-import type { StepInfo } from "./analyze.ts";
-import { canonicalJson } from "../contract/canonical-json.ts";
+import { analyzeSteps, type StepInfo } from "./analyze.ts";
+import { canonicalJson, type Plan, type PlanStep } from "../contract/plan.ts";
 import { checkRefs, checkStepBranches } from "./check-steps.ts";
 import { checkDurations } from "./durations.ts";
-import { dedupeErrors, sortErrors, specError } from "./errors.ts";
-import type { SpecError } from "./errors.ts";
+import { dedupeErrors, sortErrors, specError, type SpecError } from "./errors.ts";
 import { findCycles, topoOrder } from "./graph.ts";
-import { loadSpec } from "./load.ts";
-import type { LoadedSpec } from "./load.ts";
-import { branchId, combinations, matrixDomain, restrict, stepKeys } from "./matrix.ts";
-import type { Combo, MatrixDomain } from "./matrix.ts";
+import { type LoadedSpec, loadSpec } from "./load.ts";
+import { branchId, combinations, type Combo, matrixDomain, type MatrixDomain, restrict, stepKeys } from "./matrix.ts";
 import { checkParamDefaults, resolveParams } from "./params.ts";
-import type { ParamValues } from "./params.ts";
-import type { OutputRef, Plan, PlanStep, PlanValue } from "../contract/plan.ts";
-import { DEFAULT_CONCURRENCY, resolveSettings, resolveValue } from "./resolve.ts";
+import { specView, type WithMap, type WithValue } from "../contract/with-value.ts";
+import { DEFAULT_CONCURRENCY, type LinkOutput, linkWith, markFiles, parseWith, resolveSettings } from "./resolve.ts";
 import type { RawSpec, Scalar } from "./spec-types.ts";
-import { templateText } from "../contract/template.ts";
-import { validateSpec } from "./validate.ts";
+import { fillDefaults, validateSpec } from "./validate.ts";
 
 export interface CompileOptions {
   /** `--set name=value` overrides, coerced to each param's type. */
@@ -69,21 +63,23 @@ export function compileText(text: string, file: string, opts: CompileOptions): C
   const { keys, errors: keyErrors } = stepKeys(spec, order, steps, domain);
   errors.push(...keyErrors);
   const outputsOf = new Map<string, { [name: string]: string }>();
-  /** Plan id -> its `with`, params substituted and the kind's defaults filled (outputs as text). */
-  const filled = new Map<string, WithObject>();
+  /** Plan id -> its `with`, parsed once (params and matrix substituted, references by spec id,
+   *  project files marked) with the kind's defaults filled. */
+  const filled = new Map<string, WithMap>();
   for (const id of order) {
     const info = steps.get(id) as StepInfo;
-    if (!info.kind) continue;
+    const kind = info.kind;
+    if (!kind) continue;
     const branches = combinations(keys.get(id) ?? [], domain).map((combo) => ({
       id: branchId(id, combo),
-      with: resolveValue(info.raw.with ?? {}, params, combo) as WithObject,
+      with: markFiles(fillDefaults(kind.schema, parseWith(info.raw.with ?? {}, params, combo) as WithMap), Object.keys(kind.inputs)),
       upstream: (field: string): UpstreamStep | undefined => {
         const ref = info.refs.find((r) => r.field === field && r.path.length === 4);
         const dep = ref && filled.get(branchId(ref.step, restrict(combo, keys.get(ref.step) ?? [])));
-        return ref && dep ? { id: ref.step, uses: raw.steps[ref.step]!.uses, with: dep, output: ref.output } : undefined;
+        return ref && dep ? { id: ref.step, uses: raw.steps[ref.step]!.uses, with: specView(dep) as WithObject, output: ref.output } : undefined;
       },
     }));
-    const checked = checkStepBranches(spec, info, info.kind, branches, opts.fileExists);
+    const checked = checkStepBranches(spec, info, kind, branches, opts.fileExists);
     errors.push(...checked.errors);
     if (checked.outputs) outputsOf.set(id, checked.outputs);
     for (const b of branches) filled.set(b.id, b.with);
@@ -91,7 +87,7 @@ export function compileText(text: string, file: string, opts: CompileOptions): C
   errors.push(...checkRefs(spec, steps, outputsOf));
   if (errors.length) return fail(errors);
 
-  const planSteps = buildSteps(raw, order, steps, keys, domain, params, filled);
+  const planSteps = buildSteps(raw, order, steps, keys, domain, filled);
   const planOrder = topoOrder(planSteps.map((s) => s.id), new Map(planSteps.map((s) => [s.id, s.needs])));
   const byId = new Map(planSteps.map((s) => [s.id, s]));
   const body: Omit<Plan, "specHash" | "specPath" | "planHash"> = {
@@ -124,8 +120,7 @@ function buildSteps(
   steps: Map<string, StepInfo>,
   keys: Map<string, string[]>,
   domain: MatrixDomain,
-  params: ParamValues,
-  filled: Map<string, WithObject>,
+  filled: Map<string, WithMap>,
 ): PlanStep[] {
   const out: PlanStep[] = [];
   const branchesOf = (id: string) => combinations(keys.get(id) ?? [], domain).map((c) => branchId(id, c));
@@ -138,41 +133,25 @@ function buildSteps(
       // The plan ids a dependency stands for in this branch: all of its branches for a gather step.
       const targets = (dep: string): string[] =>
         info.gather ? branchesOf(dep) : [branchId(dep, restrict(combo, keys.get(dep) ?? []))];
-      const link = (ref: { step: string; output: string }, whole: boolean): PlanValue => {
-        const ts = targets(ref.step);
-        if (!whole) return ts.map((t) => templateText({ step: t, output: ref.output })).join(" ");
-        const refs: OutputRef[] = ts.map((t) => ({ $ref: { step: t, output: ref.output } }));
-        return info.gather && (keys.get(ref.step) ?? []).length > 0 ? refs : (refs[0] as OutputRef);
+      const link: LinkOutput = (ref, whole) => {
+        const outs: WithValue[] = targets(ref.step).map((t) => ({ $output: { step: t, output: ref.output } }));
+        return (whole && info.gather && (keys.get(ref.step) ?? []).length > 0) || !whole ? outs : outs[0]!;
       };
       const needs = [...new Set([...info.deps.keys()].flatMap(targets))].sort();
       const planId = branchId(id, combo);
-      const plain = filled.get(planId) as WithObject;
-      const w = withDefaultsOf(resolveValue(info.raw.with ?? {}, params, combo, link), plain) as { [key: string]: PlanValue };
+      const w = filled.get(planId) as WithMap;
       out.push({
         id: planId,
         specId: id,
         uses: info.raw.uses,
         kindVersion: kind.version,
-        with: w,
+        with: linkWith(w, link),
         needs,
         ...settings,
         ...(stepKeys.length ? { matrix: combo as Combo } : {}),
-        outputs: kind.outputs(plain),
+        outputs: kind.outputs(specView(w) as WithObject),
       });
     }
   }
   return out;
-}
-
-/** `linked` (step outputs as OutputRefs) plus every field `filled` has and it lacks: the kind's
- *  defaults, which the compiler filled into the text form of the same `with`. */
-function withDefaultsOf(linked: PlanValue, filled: unknown): PlanValue {
-  if (!isPlainObject(linked) || !isPlainObject(filled)) return linked;
-  const out: { [key: string]: PlanValue } = { ...linked };
-  for (const [k, v] of Object.entries(filled)) out[k] = k in linked ? withDefaultsOf(linked[k]!, v) : (v as PlanValue);
-  return out;
-}
-
-function isPlainObject(v: unknown): v is { [key: string]: PlanValue } {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !("$ref" in v);
 }

@@ -3,11 +3,9 @@
 // Hostile input stops here with a located error: syntax (syntax-errors.ts), nesting beyond
 // MAX_NESTING, aliases without an anchor or inside their own anchor, keys that are lists, and
 // values JSON cannot hold (.inf, YAML 1.1 timestamps and binaries).
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument, visit } from "yaml";
-import type { Document, LineCounter, Node as YamlNode } from "yaml";
-import { didYouMean } from "./did-you-mean.ts";
-import { specError } from "./errors.ts";
-import type { Position, SpecError } from "./errors.ts";
+import { type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, type LineCounter, type Node as YamlNode, parseDocument, visit } from "yaml";
+import { didYouMean } from "./names.ts";
+import { type Position, specError, type SpecError } from "./errors.ts";
 import { MAX_NESTING, NESTING_HINT, scanCst, syntaxErrors } from "./syntax-errors.ts";
 
 export type DataPath = (string | number)[];

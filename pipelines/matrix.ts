@@ -3,13 +3,10 @@
 // propagate downstream with the same combination. A step is expanded over the cartesian product
 // of its keys' values; with no keys it runs once and is shared by all branches. A `gather: true`
 // step has no keys: it runs once and depends on every branch of its dependencies.
-import type { StepInfo } from "./analyze.ts";
-import { sitePos } from "./analyze.ts";
-import { didYouMean } from "./did-you-mean.ts";
-import { specError } from "./errors.ts";
-import type { SpecError } from "./errors.ts";
-import { keyPos } from "./load.ts";
-import type { LoadedSpec } from "./load.ts";
+import { sitePos, type StepInfo } from "./analyze.ts";
+import { didYouMean } from "./names.ts";
+import { specError, type SpecError } from "./errors.ts";
+import { keyPos, type LoadedSpec } from "./load.ts";
 import type { RawMatrix, RawSpec, Scalar } from "./spec-types.ts";
 
 export type Combo = { [key: string]: Scalar };

@@ -1,11 +1,8 @@
 // Typed params: check each default against its declaration, then apply `--set k=v` overrides
 // (coerced to the param's type) and programmatic values (a resumed run's stored params).
-import { didYouMean } from "./did-you-mean.ts";
-import { specError } from "./errors.ts";
-import type { SpecError } from "./errors.ts";
-import { valuePos } from "./load.ts";
-import { own } from "./own.ts";
-import type { LoadedSpec } from "./load.ts";
+import { didYouMean, own } from "./names.ts";
+import { specError, type SpecError } from "./errors.ts";
+import { type LoadedSpec, valuePos } from "./load.ts";
 import type { RawParam, Scalar } from "./spec-types.ts";
 
 export type ParamValues = { [name: string]: Scalar };

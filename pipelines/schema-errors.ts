@@ -1,11 +1,10 @@
 // Turns ajv's errors into SpecErrors: one code per failure kind, each placed on the YAML node
 // that is wrong (the unknown key, the bad value, or the mapping that lacks a required field).
 import type { ErrorObject } from "ajv";
-import { didYouMean } from "./did-you-mean.ts";
-import { specError } from "./errors.ts";
-import type { ErrorCode, SpecError } from "./errors.ts";
-import { keyPos, valuePos } from "./load.ts";
-import type { DataPath, LoadedSpec } from "./load.ts";
+import { didYouMean } from "./names.ts";
+import { findExpressions } from "../contract/expressions.ts";
+import { type ErrorCode, specError, type SpecError } from "./errors.ts";
+import { type DataPath, keyPos, type LoadedSpec, valuePos } from "./load.ts";
 
 /** `steps.b.with.outputs`, `steps.c.needs[0]`; "the spec" for the root. */
 export function pathText(path: DataPath): string {
@@ -110,7 +109,7 @@ export function mapSchemaErrors(
       case "format": {
         const code = fix("E_PATTERN");
         const rule = code === "E_BAD_DURATION" ? "is not a duration" : `must match ${String(p["pattern"] ?? p["format"])}`;
-        const hint = typeof e.data === "string" && e.data.includes("${{") ? EXPRESSION_HINT : code === "E_BAD_DURATION" ? DURATION_HINT : undefined;
+        const hint = typeof e.data === "string" && findExpressions(e.data).length > 0 ? EXPRESSION_HINT : code === "E_BAD_DURATION" ? DURATION_HINT : undefined;
         out.push(specError(code, `${where} ${describe(e.data)} ${rule}`, spec.file, valuePos(spec, path), hint));
         break;
       }

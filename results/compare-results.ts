@@ -2,8 +2,15 @@
 // metrics, step states) plus the per-stage benchmark table with intervals and each curve's
 // min / max / last, all with one column per run in the order given.
 import { compareRuns, getRun, metricSeries, type RunComparison, type RunDb, type RunDetail } from "../runs/index.ts";
-import { compareCurves, summarizeCurves, type ComparedCurve } from "./curve-summary.ts";
+import { summarizeCurves, type CurveSummary } from "./curve-summary.ts";
 import { compareStageTable, evalStages, type ComparedStageTable } from "./stage-table.ts";
+
+export interface ComparedCurve {
+  stepId: string;
+  key: string;
+  /** One per run, in the order the runs were given (null: that run has no such curve). */
+  cells: Array<CurveSummary | null>;
+}
 
 export interface ComparedResults extends RunComparison {
   /** Benchmarks per (stage, benchmark), one cell per run. */
@@ -26,4 +33,18 @@ export function compareResults(db: RunDb, root: string, requested: string[], opt
     stages: compareStageTable(runIds, details.map((d) => evalStages(root, d))),
     curves: compareCurves(runIds.map((id) => summarizeCurves(metricSeries(db, id)))),
   };
+}
+
+/** Curves of several runs side by side, in order of first appearance (each run's in plan order). */
+export function compareCurves(summariesByRun: CurveSummary[][]): ComparedCurve[] {
+  const rows = new Map<string, ComparedCurve>();
+  summariesByRun.forEach((summaries, i) => {
+    for (const c of summaries) {
+      const id = `${c.stepId}\0${c.key}`;
+      const row = rows.get(id) ?? { stepId: c.stepId, key: c.key, cells: summariesByRun.map(() => null) };
+      row.cells[i] = c;
+      rows.set(id, row);
+    }
+  });
+  return [...rows.values()];
 }

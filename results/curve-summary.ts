@@ -1,5 +1,5 @@
 // Training curves (metric series with a step: loss, loss.<task>, lr, val losses, RL rewards) reduced
-// to what a table can hold: min, max and the last value, per run and side by side.
+// to what a table can hold: min, max and the last value (several runs side by side: compare-results.ts).
 import type { MetricSeries } from "../runs/index.ts";
 
 export interface CurveSummary {
@@ -12,13 +12,6 @@ export interface CurveSummary {
   /** The value at the largest step (NaN if that one diverged). */
   last: number;
   lastStep: number;
-}
-
-export interface ComparedCurve {
-  stepId: string;
-  key: string;
-  /** One per run, in the order the runs were given (null: that run has no such curve). */
-  cells: Array<CurveSummary | null>;
 }
 
 export function summarizeCurves(series: MetricSeries[]): CurveSummary[] {
@@ -37,18 +30,4 @@ export function summarizeCurves(series: MetricSeries[]): CurveSummary[] {
         lastStep: last.step,
       };
     });
-}
-
-/** Curves of several runs side by side, in order of first appearance (each run's in plan order). */
-export function compareCurves(summariesByRun: CurveSummary[][]): ComparedCurve[] {
-  const rows = new Map<string, ComparedCurve>();
-  summariesByRun.forEach((summaries, i) => {
-    for (const c of summaries) {
-      const id = `${c.stepId}\0${c.key}`;
-      const row = rows.get(id) ?? { stepId: c.stepId, key: c.key, cells: summariesByRun.map(() => null) };
-      row.cells[i] = c;
-      rows.set(id, row);
-    }
-  });
-  return [...rows.values()];
 }

@@ -1,4 +1,4 @@
-// What an `evaluate` step left in the workspace besides its metrics (activities/evaluate.ts writes
+// What an `evaluate` step left in the workspace besides its metrics (activities/evaluate/run.ts writes
 // them): `report` (report.json: item counts per metric, per-item correctness by item id, and sample answers) and `samples` (the PNG
 // grid of generated digits, one row per prompted digit, and predictions.json, the classifier's verdict
 // on each image in the same order). Read defensively: an old or hand-edited file yields less, never a throw.
@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import type { ExecutionDetail } from "../runs/index.ts";
 import { readWorkspaceJson, workspaceEntry } from "./workspace-file.ts";
 
-/** File names inside the `samples` output, as activities/evaluate.ts writes them. */
+/** File names inside the `samples` output, as activities/evaluate/run.ts writes them. */
 export const GRID_FILE = "geneval-grid.png";
 export const PREDICTIONS_FILE = "predictions.json";
-/** Pixels between grid cells (activities/eval/png-grid.ts); checked against the PNG's size below. */
+/** Pixels between grid cells (mmada/eval/png-grid.ts); checked against the PNG's size below. */
 export const GRID_GAP = 2;
 
 export interface TextSample {

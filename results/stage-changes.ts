@@ -3,7 +3,7 @@
 // item with its correctness. For every accuracy and every pair of consecutive stages this gives the
 // paired test (exact McNemar, mcnemar.ts) and whether the later accuracy fell below the lower end of
 // the earlier stage's 95% Wilson interval ("a fall beyond the interval", the regression bar).
-import { DONE_STATES } from "../contract/states.ts";
+import { DONE_STATES } from "../contract/run.ts";
 import type { RunDetail } from "../runs/index.ts";
 import { readEvalReport } from "./eval-outputs.ts";
 import { pairedChangeById, type PairedChange } from "./mcnemar.ts";

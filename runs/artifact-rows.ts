@@ -1,7 +1,7 @@
 // Artifact and event rows: the internal helpers every record* / query module shares.
 // Callers hold a transaction (writeTx / readTx); nothing here opens one.
 import { and, eq, inArray } from "drizzle-orm";
-import type { ArtifactRef } from "../contract/artifacts.ts";
+import type { ArtifactRef } from "../contract/step-io.ts";
 import type { RunDb } from "./db.ts";
 import { artifacts, events, type ArtifactRow, type EventDirection } from "./schema.ts";
 

@@ -1,9 +1,9 @@
 // `runs compare`: params, final metrics and step states of several runs side by side. Every row holds
 // one value per run, in the order the run ids were given (null where that run has no such entry).
 import { inArray } from "drizzle-orm";
-import type { StepState } from "../contract/states.ts";
+import type { StepState } from "../contract/run.ts";
 import { readTx, type RunDb } from "./db.ts";
-import { finalMetrics } from "./final-metrics.ts";
+import { finalMetrics } from "./query-metrics.ts";
 import { executionsOfRuns, summarizeRuns, type RunSummary } from "./query-runs.ts";
 import { runParams, runs, type ParamType } from "./schema.ts";
 

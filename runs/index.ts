@@ -13,25 +13,19 @@ export {
   type RecordRunStartInput,
 } from "./record-run.ts";
 export {
-  recordCheckpoint,
   recordExecutionCached,
   recordExecutionEnd,
   recordExecutionStart,
-  recordHeartbeat,
   recordMetrics,
-  type RecordCheckpointInput,
+  recordStepReport,
   type RecordExecutionCachedInput,
   type RecordExecutionEndInput,
   type RecordExecutionStartInput,
-  type RecordHeartbeatInput,
 } from "./record-execution.ts";
-export { recordAttempt } from "./record-attempt.ts";
 export {
   findCachedOutputs,
-  findCheckpoints,
   lastExecutionOfStep,
   type CachedOutputs,
-  type FoundCheckpoint,
   type LastExecution,
 } from "./query-cache.ts";
 export {
@@ -62,7 +56,7 @@ export {
   type Lineage,
   type RunLineage,
 } from "./lineage.ts";
-export type { FinalMetric } from "./final-metrics.ts";
+export { metricSeries, type FinalMetric, type MetricSeries } from "./query-metrics.ts";
 export type { StoredArtifact } from "./artifact-rows.ts";
 export {
   FINAL_STEP,
@@ -78,4 +72,3 @@ export {
   type RunParamRow,
   type RunRow,
 } from "./schema.ts";
-export { metricSeries, type MetricSeries } from "./metric-series.ts";

@@ -1,11 +1,11 @@
-// Lookups the engine makes before running a step: a cache hit, a checkpoint to resume from, and the
-// previous execution of the same step (to explain which cache component changed).
+// Lookups the engine makes before running a step: a cache hit, and the previous execution of the
+// same step (to explain which cache component changed).
 import { and, desc, eq, isNotNull } from "drizzle-orm";
-import type { ArtifactRef } from "../contract/artifacts.ts";
-import type { StepState } from "../contract/states.ts";
+import type { ArtifactRef } from "../contract/step-io.ts";
+import type { StepState } from "../contract/run.ts";
 import { eventsOf, namedOf, toArtifactRef } from "./artifact-rows.ts";
 import { readTx, type RunDb } from "./db.ts";
-import { artifacts, events, executions, pipelines, runs } from "./schema.ts";
+import { executions, pipelines, runs } from "./schema.ts";
 
 export interface CachedOutputs {
   executionId: string;
@@ -29,35 +29,6 @@ export function findCachedOutputs(db: RunDb, cacheKey: string): CachedOutputs | 
     const outputs = namedOf(eventsOf(db, [hit.id], ["output"]), hit.id, "output", toArtifactRef);
     return { executionId: hit.id, outputs };
   });
-}
-
-export interface FoundCheckpoint {
-  executionId: string;
-  step: number;
-  artifact: ArtifactRef;
-}
-
-const CHECKPOINT_NAME = /^step-(\d+)$/;
-
-/**
- * Checkpoints of every execution with this cache key (including failed and cancelled ones: resuming
- * them is the point), newest training step first; ties go to the most recently recorded.
- */
-export function findCheckpoints(db: RunDb, cacheKey: string): FoundCheckpoint[] {
-  const rows = db.orm
-    .select({ executionId: events.executionId, name: events.name, artifact: artifacts })
-    .from(events)
-    .innerJoin(executions, eq(executions.id, events.executionId))
-    .innerJoin(artifacts, eq(artifacts.id, events.artifactId))
-    .where(and(eq(executions.cacheKey, cacheKey), eq(events.direction, "checkpoint")))
-    .all();
-  const found = rows.flatMap((r) => {
-    const match = CHECKPOINT_NAME.exec(r.name);
-    if (match === null) return [];
-    return [{ executionId: r.executionId, step: Number(match[1]), artifact: r.artifact }];
-  });
-  found.sort((a, b) => b.step - a.step || b.artifact.createdAt.localeCompare(a.artifact.createdAt) || b.artifact.id - a.artifact.id);
-  return found.map(({ executionId, step, artifact }) => ({ executionId, step, artifact: toArtifactRef(artifact) }));
 }
 
 export interface LastExecution {

@@ -2,16 +2,11 @@
 // status, every step's state, attempt, last heartbeat and progress, and how many metric points exist
 // (a change tells the page to fetch the curves again).
 import { count, eq } from "drizzle-orm";
+import type { StepProgress } from "../contract/step-io.ts";
 import { readTx, type RunDb } from "./db.ts";
 import { executions, metrics, runs, type ExecutionRow, type RunRow } from "./schema.ts";
 
-/** `executions.progress_json` as activities heartbeat it; every field optional. */
-export interface StepProgress {
-  percent?: number;
-  step?: number;
-  totalSteps?: number;
-  message?: string;
-}
+export type { StepProgress };
 
 export interface LiveStep {
   id: string;

@@ -1,9 +1,10 @@
 // Reading runs back for the CLI: `runs list` (listRuns) and `runs show` (getRun).
 import { asc, count, desc, eq, inArray } from "drizzle-orm";
-import type { RunState, StepState } from "../contract/states.ts";
+import type { RunState, StepState } from "../contract/run.ts";
+import { checkpointStepOf } from "../contract/step-io.ts";
 import { eventsOf, namedOf, toStoredArtifact, type StoredArtifact } from "./artifact-rows.ts";
 import { readTx, type RunDb } from "./db.ts";
-import { finalMetrics, type FinalMetric } from "./final-metrics.ts";
+import { finalMetrics, type FinalMetric } from "./query-metrics.ts";
 import type { ParamRow } from "./record-run.ts";
 import {
   executions,
@@ -37,7 +38,7 @@ export interface ExecutionDetail {
   outputs: { [name: string]: StoredArtifact };
   /** Newest step first. */
   checkpoints: Array<{ step: number; artifact: StoredArtifact }>;
-  /** Final value per metric key (see final-metrics.ts). */
+  /** Final value per metric key (see query-metrics.ts). */
   metrics: FinalMetric[];
 }
 
@@ -139,7 +140,7 @@ export function summarizeRuns(db: RunDb, rows: RunRow[]): RunSummary[] {
 function checkpointsOf(named: ReturnType<typeof eventsOf>, executionId: string): ExecutionDetail["checkpoints"] {
   return named
     .filter((n) => n.executionId === executionId && n.direction === "checkpoint")
-    .map((n) => ({ step: Number(n.name.replace(/^step-/, "")), artifact: toStoredArtifact(n.artifact) }))
+    .map((n) => ({ step: checkpointStepOf(n.name), artifact: toStoredArtifact(n.artifact) }))
     .sort((a, b) => b.step - a.step);
 }
 

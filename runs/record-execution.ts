@@ -1,9 +1,10 @@
-// Execution-level writes, in the order a step lives through them: start (or cached), heartbeats and
-// checkpoints, metrics, end. Each is one BEGIN IMMEDIATE transaction keyed by the execution id, so a
+// Execution-level writes, in the order a step lives through them: start (or cached), its reports
+// (attempt, worker, checkpoints, progress), metrics, end. Each is one BEGIN IMMEDIATE transaction keyed by the execution id, so a
 // retried activity (or one killed -9 halfway) leaves either all of a call's rows or none, never twice.
 import { eq, sql } from "drizzle-orm";
-import type { ArtifactRef, MetricPoint } from "../contract/artifacts.ts";
-import type { StepState } from "../contract/states.ts";
+import type { ArtifactRef, MetricPoint } from "../contract/step-io.ts";
+import type { StepState } from "../contract/run.ts";
+import { checkpointLabel, type StepReport } from "../contract/step-io.ts";
 import { addEvent, replaceEvents, upsertArtifact } from "./artifact-rows.ts";
 import { writeTx, type RunDb } from "./db.ts";
 import { executions, FINAL_STEP, metrics, type ExecutionRow } from "./schema.ts";
@@ -79,34 +80,32 @@ export function recordExecutionCached(db: RunDb, input: RecordExecutionCachedInp
   });
 }
 
-export interface RecordHeartbeatInput {
-  executionId: string;
-  progress: object;
-}
-
-export function recordHeartbeat(db: RunDb, input: RecordHeartbeatInput): void {
-  const result = db.orm
-    .update(executions)
-    .set({ lastHeartbeatAt: db.now(), progressJson: JSON.stringify(input.progress) })
-    .where(eq(executions.id, input.executionId))
-    .run();
-  if (result.changes === 0) throw unknownExecution(input.executionId, "executionId");
-}
-
-export interface RecordCheckpointInput {
-  executionId: string;
-  artifact: ArtifactRef;
-  /** Training step the checkpoint was taken at. */
-  step: number;
-}
-
-/** A resumable checkpoint: the artifact plus a 'checkpoint' event named `step-<step>`. */
-export function recordCheckpoint(db: RunDb, input: RecordCheckpointInput): void {
-  checkStep(input.step, `checkpoint of ${input.executionId}`);
+/**
+ * What a step reported of itself (contract/step-io.ts StepReport), whether it came with a heartbeat
+ * or with the step's end: its attempt and worker, every checkpoint it announced, where it is. One
+ * transaction, idempotent. A finished execution keeps its state, attempt and worker (a late
+ * heartbeat of a zombie attempt must not reopen or rename it) but still gains the checkpoints.
+ */
+export function recordStepReport(db: RunDb, executionId: string, report: StepReport): void {
+  report.checkpoints.forEach((c) => checkStep(c.step, `checkpoint of ${executionId}`));
   writeTx(db, () => {
-    getExecution(db, input.executionId);
-    const artifactId = upsertArtifact(db, input.artifact, input.executionId);
-    addEvent(db, input.executionId, "checkpoint", `step-${input.step}`, artifactId);
+    const row = getExecution(db, executionId);
+    if (row.state === "pending" || row.state === "running") {
+      const newer = report.attempt >= row.attempt;
+      db.orm
+        .update(executions)
+        .set({
+          state: "running",
+          lastHeartbeatAt: db.now(),
+          progressJson: JSON.stringify(report.progress),
+          ...(newer ? { attempt: report.attempt, worker: report.worker } : {}),
+        })
+        .where(eq(executions.id, executionId))
+        .run();
+    }
+    for (const c of report.checkpoints) {
+      addEvent(db, executionId, "checkpoint", checkpointLabel(c.step), upsertArtifact(db, c.artifact, executionId));
+    }
   });
 }
 

@@ -1,7 +1,7 @@
 // Run-level writes: the start of a run (pipeline, params, one pending execution per plan step) and its end.
 // Both run inside Temporal activities that may be retried, so both are idempotent upserts.
 import { and, eq } from "drizzle-orm";
-import type { RunState } from "../contract/states.ts";
+import type { RunState } from "../contract/run.ts";
 import type { Plan } from "../contract/plan.ts";
 import { writeTx, type RunDb } from "./db.ts";
 import { executionIdOf } from "../contract/ids.ts";

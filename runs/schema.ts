@@ -5,7 +5,7 @@
 // never duplicate rows (see record-run.ts / record-execution.ts).
 import { sql } from "drizzle-orm";
 import { type AnySQLiteColumn, check, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { RUN_STATUSES, STEP_STATES } from "../contract/states.ts";
+import { RUN_STATUSES, STEP_STATES } from "../contract/run.ts";
 
 export { RUN_STATUSES, STEP_STATES };
 export const EVENT_DIRECTIONS = ["input", "output", "checkpoint"] as const;

@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 
 TFJS_NODE_VERSION="4.22.0"
 TFJS_CORE_VERSION="4.22.0"             # the project's tfjs-core; tfjs-node must match it exactly
-TF_WHEEL="tensorflow-cpu==2.9.1"       # = LIBTENSORFLOW_VERSION in tfjs-node's scripts/deps-constants.js
+TF_WHEEL="tensorflow-cpu==2.9.1"       # = LIBTENSORFLOW_VERSION in @tensorflow/tfjs-node/scripts/deps-constants.js
 WHEEL_PYTHON="3.10"                    # newest CPython with 2.9.1 wheels; only version-free .so files are used
 WHEEL_PLATFORM="manylinux2014_x86_64"
 

@@ -4,9 +4,7 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import type { RunDb } from "../runs/index.ts";
-import { apiRoutes } from "./routes/api.ts";
-import { fileRoutes } from "./routes/files.ts";
-import { pageRoutes } from "./routes/pages.ts";
+import { uiRoutes } from "./routes.ts";
 import { hostCheck, isLoopback, loopbackHosts, readOnly, securityHeaders } from "./security.ts";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -25,9 +23,7 @@ export function createUiApp(options: UiAppOptions): Hono {
   app.use("*", securityHeaders());
   app.use("*", readOnly());
   app.use("*", hostCheck(options.allowedHosts ?? (() => undefined)));
-  apiRoutes(app, options.db);
-  fileRoutes(app, options.root);
-  pageRoutes(app, options.db, options.root);
+  uiRoutes(app, options.db, options.root);
   app.onError((err, c) => {
     process.stderr.write(`mmada ui: ${c.req.method} ${c.req.path}: ${err.message}\n`);
     return c.text(`the server could not answer this request: ${err.message}\n`, 500);

@@ -16,13 +16,20 @@ import {
   setHandler,
   workflowInfo,
 } from "@temporalio/workflow";
-import { executionIdOf, stepActivityId, taskQueueOf } from "../contract/ids.ts";
+import { executionIdOf, stepActivityId, taskQueueOf, workspaceOfDbQueue } from "../contract/ids.ts";
 import { planProblems } from "../contract/limits.ts";
 import type { PlanStep } from "../contract/plan.ts";
-import { STATUS_QUERY, type DbActivities, type FinishStepInput, type RunPipelineInput, type RunStatus, type StepActivities } from "../contract/run.ts";
-import type { StepState } from "../contract/states.ts";
+import {
+  type DbActivities,
+  type FinishStepInput,
+  type RunPipelineInput,
+  type RunStatus,
+  STATUS_QUERY,
+  type StepActivities,
+  type StepState,
+} from "../contract/run.ts";
 import type { StepFailureDetails } from "../contract/step-io.ts";
-import { resolveRefs, type StepOutputs } from "./resolve-refs.ts";
+import type { StepOutputs } from "../contract/with-value.ts";
 import { RunTracker } from "./run-tracker.ts";
 
 export const statusQuery = defineQuery<RunStatus>(STATUS_QUERY);
@@ -37,6 +44,7 @@ const db = proxyLocalActivities<DbActivities>({
 
 export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   const { plan, runId } = input;
+  const workspaceId = input.workspaceId ?? workspaceOfDbQueue(input.dbQueue);
   const run = new RunTracker(plan, runId);
   setHandler(statusQuery, () => run.status);
   const outputs: StepOutputs = {};
@@ -61,24 +69,26 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   async function runOne(step: PlanStep): Promise<void> {
     run.set(step.id, "running", { startedAt: Date.now() });
     try {
-      const { with: w, refs } = resolveRefs(step, outputs);
+      // the outputs of its dependencies: the activities bind the step's `with` to them
+      const upstream: StepOutputs = Object.fromEntries(step.needs.map((n) => [n, outputs[n]!]));
       const useCache = !input.noCache && step.cache && !forced.has(step.id) && !forced.has(step.specId);
-      const prep = await db.prepareStep({ runId, executionId: executionId(step), step, with: w, refs, noCache: !useCache });
+      const prep = await db.prepareStep({ runId, executionId: executionId(step), step, upstream, noCache: !useCache });
       if (prep.cached) {
         outputs[step.id] = prep.cached.outputs;
         run.set(step.id, "cached", { cachedFrom: prep.cached.executionId, finishedAt: Date.now() });
         return;
       }
-      const result = await stepActivity(step).runStep({ runId, executionId: executionId(step), step, with: w as never, refs, checkpointDir: prep.checkpointDir });
+      const result = await stepActivity(workspaceId, step).runStep({
+        workspaceId, runId, executionId: executionId(step), step, upstream, checkpointDir: prep.checkpointDir,
+      });
       outputs[step.id] = result.artifacts;
       run.set(step.id, "succeeded", { finishedAt: Date.now() });
-      recordEnd(step.id, "succeeded", { result });
+      recordEnd(step.id, "succeeded", { result: { artifacts: result.artifacts, metrics: result.metrics }, report: result.report });
     } catch (err) {
       const state: StepState = isCancellation(err) ? "cancelled" : "failed";
       const error = rootMessage(err) || state;
       run.set(step.id, state, { error, finishedAt: Date.now() });
-      const checkpoints = failureDetails(err)?.checkpoints ?? [];
-      recordEnd(step.id, state, { error, result: { artifacts: {}, metrics: [], checkpoints } });
+      recordEnd(step.id, state, { error, report: failureDetails(err)?.report });
     }
   }
 
@@ -132,9 +142,9 @@ async function end(run: RunTracker, cancelled: boolean, error?: string): Promise
   return status;
 }
 
-function stepActivity(step: PlanStep) {
+function stepActivity(workspaceId: string, step: PlanStep) {
   return proxyActivities<StepActivities>({
-    taskQueue: taskQueueOf(step),
+    taskQueue: taskQueueOf(workspaceId, step),
     activityId: stepActivityId(step.id),
     summary: `${step.uses} ${step.id}`,
     startToCloseTimeout: step.timeoutMs,
@@ -147,7 +157,7 @@ function stepActivity(step: PlanStep) {
   });
 }
 
-/** What the step's own failure carries (the checkpoints it wrote before it ended). */
+/** What the step's own failure carries (its report: worker, checkpoints written before it ended). */
 function failureDetails(err: unknown): StepFailureDetails | undefined {
   let e: unknown = err;
   while (e instanceof ActivityFailure && e.cause) e = e.cause;

@@ -2,8 +2,7 @@
 // skipped because a dependency did not succeed, and the run's outcome. Pure (no Temporal calls), so
 // the scheduling rules are tested directly.
 import type { Plan, PlanStep } from "../contract/plan.ts";
-import type { RunStatus, StepStatus } from "../contract/run.ts";
-import { isDone, isFinal, type StepState } from "../contract/states.ts";
+import { isDone, isFinal, type RunStatus, type StepState, type StepStatus } from "../contract/run.ts";
 
 export class RunTracker {
   readonly status: RunStatus;

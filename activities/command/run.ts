@@ -5,12 +5,10 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
-import type { StepResult } from "../../contract/step-io.ts";
+import type { ArtifactRef, StepResult } from "../../contract/step-io.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import { type StepContext } from "../kit/step-context.ts";
-import { stepOptions } from "../kit/options.ts";
-import type { CommandWith } from "./schema.ts";
+import { type StepContext, stepOptions } from "../kit/step-context.ts";
+import type { CommandWith } from "./kind.ts";
 
 /** The inputs hold artifacts; a gather step's input holds one per matrix branch (their paths are
  *  joined by spaces). */

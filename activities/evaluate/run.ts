@@ -1,4 +1,4 @@
-// The `evaluate` step kind: the tiny benchmark suite of MMADA.md §6 on one model checkpoint.
+// The `evaluate` step kind: the tiny benchmark suite of docs/mmada.md §6 on one model checkpoint.
 // Text benchmarks generate with the semi-autoregressive sampler and score exact answers; text_nll
 // scores masked held-out passages; geneval generates digits with MaskGIT + CFG and lets the frozen
 // classifier judge them. Outputs: `report` (metrics, config, sample answers) and `samples` (a PNG
@@ -9,26 +9,13 @@ import { join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { disposeModel, logitsFn } from "../../model/transformer.ts";
-import { readDatasetSplit, readManifest, readSplitRecords } from "../mmada/data/read-dataset.ts";
-import { DIGIT_NAMES } from "../mmada/data/templates.ts";
-import { IMAGE_SIDE } from "../mmada/data/mnist-source.ts";
-import {
-  nllTexts, runGeneval, runTextBenchmark, runTextNll, textBenchmarkPrompts, type EvalModels, type EvalSplit, type ItemResult, type TextSample,
-} from "../mmada/eval/benchmarks.ts";
+import { checkImageGrid, checkVqLineage, disposeScorers, type EvalModels, type EvalSplit, type ItemResult, loadJudge, loadScorers, nllTexts, pngGrid, runGeneval, runTextBenchmark, runTextNll, samplingOf, type Scorers, textBenchmarkPrompts, type TextSample } from "../../mmada/eval.ts";
+import { DIGIT_NAMES, IMAGE_SIDE, imageCodes, readDatasetSplit, readManifest, readSplitRecords, readTokens, TEXT_BENCHMARKS } from "../../mmada/data.ts";
+import { loadInputModel } from "../../mmada/training.ts";
 import type { Classifier } from "../../model/classifier.ts";
-import type { ImageSampling, TextSampling } from "../mmada/eval/generate.ts";
-import { beat } from "../kit/heartbeat.ts";
-import { pngGrid } from "../mmada/eval/png-grid.ts";
-import { checkImageGrid, checkVqLineage, disposeScorers, loadJudge, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
-import { inputPath, inputSha } from "../kit/inputs.ts";
-import { loadInputModel } from "../mmada/model-io.ts";
-import { stepOptions } from "../kit/options.ts";
-import { checkEvaluate, type EvaluateOptions } from "./options.ts";
-import { imageCodes, readTokens } from "../mmada/tokens-artifact.ts";
-import type { StepContext } from "../kit/step-context.ts";
-import type { MetricPoint } from "../../contract/artifacts.ts";
-import type { StepResult } from "../../contract/step-io.ts";
-
+import { beat, inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
+import { checkEvaluate, type EvaluateOptions } from "./kind.ts";
+import type { MetricPoint, StepResult } from "../../contract/step-io.ts";
 
 export const GRID_FILE = "geneval-grid.png";
 export const PREDICTIONS_FILE = "predictions.json";
@@ -47,8 +34,8 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   let scorers: Scorers;
   let judge2: Classifier | undefined;
   try {
-    scorers = await loadScorers(ctx, w);
-    if (w.judge2 !== undefined) judge2 = await loadJudge(ctx, w.judge2, scorers.vq);
+    scorers = await loadScorers(stepId, { vq: inputPath(ctx, w.vq, "vq", "vq"), classifier: inputPath(ctx, w.classifier, "classifier", "classifier") });
+    if (w.judge2 !== undefined) judge2 = await loadJudge(stepId, inputPath(ctx, w.judge2, "judge2", "classifier"), scorers.vq);
   } catch (err) {
     disposeModel(loaded.model);
     throw err;
@@ -65,15 +52,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       maxBatch: w.maxBatch,
     };
     const split: EvalSplit = { data, codes: (i) => imageCodes(tokens, w.split, i) };
-    const textFor = (bench: keyof typeof w.sampler.genLengths): TextSampling => {
-      const genLength = w.sampler.genLengths[bench] ?? w.sampler.genLength;
-      // the same number of steps per generated token as genLength / steps
-      const steps = Math.max(1, Math.round((w.sampler.steps * genLength) / w.sampler.genLength));
-      return { genLength, steps, blockLength: Math.min(w.sampler.blockLength, genLength), temperature: w.sampler.temperature };
-    };
-    const image: ImageSampling = {
-      steps: w.sampler.imageSteps, guidance: w.sampler.guidance, temperature: w.sampler.imageTemperature, temperatureSchedule: w.sampler.imageTemperatureSchedule,
-    };
+    const image = samplingOf(w.sampler).image;
 
     const metrics: MetricPoint[] = [];
     const samples: Record<string, TextSample[]> = {};
@@ -103,9 +82,9 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
     };
 
     const prompts = textBenchmarkPrompts(m.layout, split, w.samples);
-    for (const [name, key] of [["gsm8k", "gsm8k_acc"], ["vqa", "vqa_acc"], ["pope", "pope_acc"], ["caption", "caption_acc"], ["mmcot", "mmcot_acc"]] as const) {
-      const r = await bench(name, () => runTextBenchmark(m, name, prompts[name], textFor(name), w.seed));
-      record(key, r.accuracy, r.count, r.items);
+    for (const name of TEXT_BENCHMARKS) {
+      const r = await bench(name, () => runTextBenchmark(m, name, prompts[name], samplingOf(w.sampler, name).text, w.seed));
+      record(`${name}_acc`, r.accuracy, r.count, r.items);
       samples[name] = r.samples;
     }
     // Held-out arithmetic must be unseen: how many asked questions also appear in the train split (0 by construction).

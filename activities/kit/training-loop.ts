@@ -5,7 +5,7 @@
 //     damaged or unfitting one is logged and skipped), so a retry on another worker or a resumed run
 //     loses at most one checkpoint interval;
 //   - cadence: a checkpoint every `checkpointEvery` steps and after the last, announced through
-//     ctx.checkpoint (run database first, then the heartbeat); the last `keep` and the best-scoring
+//     ctx.checkpoint (it joins the step's report); the last `keep` and the best-scoring
 //     one are kept;
 //   - cancellation: a cancelled step writes a checkpoint at the step reached, then stops;
 //   - divergence: a NaN / Inf loss or gradient fails the step without retries (StepFailure
@@ -14,12 +14,14 @@
 //     heartbeats and cancellation get through while training runs.
 // Everything random about step s must come from (seed, s) alone, so a resumed run reproduces the
 // uninterrupted one with no generator state to carry over.
-import { readFile, rename, writeFile } from "node:fs/promises";
+// The folder (ctx.checkpointDir, shared by retries, other workers and resumed runs with the same
+// cache key) holds `step-<n>.ckpt` files. Resuming takes the newest one that loads and verifies; a
+// damaged one (a crash mid-copy, a full disk, a bad sector) is logged and skipped, never fatal.
+import { copyFile, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { MetricPoint } from "../../contract/artifacts.ts";
+import type { ArtifactRef, MetricPoint } from "../../contract/step-io.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { NonFiniteLossError } from "../../model/gradient-step.ts";
-import { checkpointPath, newestValid, pruneCheckpoints, type CheckpointFile } from "./checkpoint-folder.ts";
 import type { StepContext } from "./step-context.ts";
 
 /** Hand the event loop a turn at least this often. */
@@ -27,7 +29,7 @@ const YIELD_EVERY_MS = 250;
 /** Scores of the checkpoints in a folder (to keep the best), beside them. */
 const SCORES_FILE = "scores.json";
 
-export interface StepReport {
+export interface TrainingStepReport {
   loss: number;
   /** Metric points of this step (recorded in the history, kept across resumes). */
   metrics?: MetricPoint[];
@@ -42,7 +44,7 @@ export interface Checkpointing {
   keep: number;
   /** Write the state after `done` completed steps to `file`, with the history so far and the
    *  checkpoint's score (measured at the regular cadence; not when a cancelled step stops). */
-  save(file: string, done: number, history: MetricPoint[], score: number | undefined): Promise<void>;
+  save(file: string, done: number, history: MetricPoint[], score: number | undefined): Promise<{ sha256: string; size: number }>;
   /** Load a checkpoint into the run's state, returning its history; throw (saying why) when it
    *  does not fit this run. */
   restore(file: CheckpointFile): Promise<MetricPoint[]>;
@@ -55,7 +57,7 @@ export interface TrainingRun {
   /** Steps of the whole run. */
   steps: number;
   /** One update; throws NonFiniteLossError when it diverges (before changing anything). */
-  step(index: number): StepReport | Promise<StepReport>;
+  step(index: number): TrainingStepReport | Promise<TrainingStepReport>;
   /** Without it the step keeps no checkpoints and starts from scratch on a retry (short steps). */
   checkpoints?: Checkpointing;
   /** The learning rate of step `index`, for the divergence message. */
@@ -72,8 +74,8 @@ export interface TrainingResult {
   resumedFrom?: string;
   /** Every metric point of the run, resumed part included. */
   history: MetricPoint[];
-  /** The checkpoint after the last step (when checkpointing). */
-  finalCheckpoint?: string;
+  /** The checkpoint after the last step (when checkpointing), with its content hash. */
+  finalCheckpoint?: { path: string; sha256: string; size: number };
 }
 
 export async function trainResumably(ctx: StepContext, run: TrainingRun): Promise<TrainingResult> {
@@ -92,6 +94,8 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
     }
   }
   let lastSaved = resumedFrom ? start : undefined;
+  /** Content hashes of the checkpoints this attempt wrote (the final one becomes the output). */
+  const saved = new Map<number, { sha256: string; size: number }>();
   const save = async (done: number, measure: boolean) => {
     if (!cp) return;
     let score: number | undefined;
@@ -102,8 +106,9 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
       history.push(...(s.metrics ?? []));
     }
     const file = checkpointPath(ctx.checkpointDir, done);
-    await cp.save(file, done, history, score);
-    await ctx.checkpoint(done, file);
+    const hash = await cp.save(file, done, history, score);
+    await ctx.checkpoint(done, file, hash);
+    saved.set(done, hash);
     lastSaved = done;
     await writeScores(ctx.checkpointDir, scores);
     await pruneCheckpoints(ctx.checkpointDir, cp.keep, bestStep(scores));
@@ -115,10 +120,10 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
     if (ctx.signal.aborted) {
       // no validation here: the run stops fast, and the history matches an uninterrupted run's
       if (cp && lastSaved !== step) await save(step, false);
-      const kept = lastSaved === undefined ? "no checkpoint was written" : `checkpoint step-${lastSaved}.ckpt is kept for a resumed run`;
+      const kept = lastSaved === undefined ? "no checkpoint was written" : `checkpoint ${checkpointName(lastSaved)} is kept for a resumed run`;
       throw new Error(`${ctx.input.step.uses} step '${stepId}' cancelled after step ${step}; ${kept}`);
     }
-    let report: StepReport;
+    let report: TrainingStepReport;
     try {
       report = await run.step(step);
     } catch (err) {
@@ -134,13 +139,19 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
       await new Promise((r) => setImmediate(r));
     }
   }
-  const finalCheckpoint = cp ? checkpointPath(ctx.checkpointDir, run.steps) : undefined;
+  let finalCheckpoint: TrainingResult["finalCheckpoint"];
+  if (cp) {
+    const path = checkpointPath(ctx.checkpointDir, run.steps);
+    // resumed from the last checkpoint: an earlier attempt wrote it, so its hash is read once here
+    const hash = saved.get(run.steps) ?? { sha256: await ctx.hashOf(path), size: (await stat(path)).size };
+    finalCheckpoint = { path, ...hash };
+  }
   return { startStep: start, ...(resumedFrom ? { resumedFrom } : {}), history, ...(finalCheckpoint ? { finalCheckpoint } : {}) };
 }
 
 function divergence(stepId: string, err: NonFiniteLossError, step: number, run: TrainingRun, lastSaved: number | undefined): StepFailure {
   const what = Number.isFinite(err.loss) ? `gradient norm is ${err.gradNorm} (loss ${err.loss.toPrecision(4)})` : `loss is ${err.loss}`;
-  const kept = lastSaved === undefined ? "no checkpoint was written before it" : `the last good checkpoint step-${lastSaved}.ckpt is kept`;
+  const kept = lastSaved === undefined ? "no checkpoint was written before it" : `the last good checkpoint ${checkpointName(lastSaved)} is kept`;
   return new StepFailure("NonFiniteLoss", `${stepId}: ${what} at step ${step + 1} (lr=${run.lrAt(step).toPrecision(3)}); ${kept}; ${run.divergenceHint}`);
 }
 
@@ -163,4 +174,72 @@ async function writeScores(dir: string, scores: Map<number, number>): Promise<vo
   const tmp = join(dir, `${SCORES_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify(Object.fromEntries(scores)));
   await rename(tmp, join(dir, SCORES_FILE));
+}
+
+/** Stores the final checkpoint as the step's output `name`: a copy, since the folder keeps its own
+ *  for later resumes of this cache key; hashed already when it was saved. */
+export async function storeFinalCheckpoint(ctx: StepContext, result: TrainingResult, name: string, meta: ArtifactRef["meta"]): Promise<ArtifactRef> {
+  const { path, ...hash } = result.finalCheckpoint!;
+  const out = join(ctx.scratch, name);
+  await copyFile(path, out);
+  return ctx.store(out, "checkpoint", { name, hash, meta });
+}
+
+const CHECKPOINT_NAME = /^step-(\d+)\.ckpt$/;
+
+/** The one place a checkpoint's file name is written: `step-<n>.ckpt` holds the state after n
+ *  completed steps. */
+export function checkpointName(step: number): string {
+  return `step-${step}.ckpt`;
+}
+
+export interface CheckpointFile {
+  step: number;
+  path: string;
+}
+
+export function checkpointPath(dir: string, step: number): string {
+  return join(dir, checkpointName(step));
+}
+
+/** The folder's checkpoints, newest first (temporary files of interrupted writes are ignored). */
+export async function listCheckpoints(dir: string): Promise<CheckpointFile[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
+  return names
+    .flatMap((name) => {
+      const m = CHECKPOINT_NAME.exec(name);
+      return m ? [{ step: Number(m[1]), path: join(dir, name) }] : [];
+    })
+    .sort((a, b) => b.step - a.step);
+}
+
+/** The newest checkpoint `load` accepts; every rejected one is reported through `log` and skipped. */
+export async function newestValid<T>(
+  dir: string,
+  load: (file: CheckpointFile) => Promise<T>,
+  log: (line: string) => void,
+): Promise<(CheckpointFile & { value: T }) | undefined> {
+  for (const file of await listCheckpoints(dir)) {
+    try {
+      return { ...file, value: await load(file) };
+    } catch (err) {
+      log(`skipping damaged checkpoint ${file.path}: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
+/** Deletes every checkpoint but the newest `keep` and `bestStep` (when given). Returns what it deleted. */
+export async function pruneCheckpoints(dir: string, keep: number, bestStep?: number): Promise<number[]> {
+  const files = await listCheckpoints(dir);
+  const deleted: number[] = [];
+  for (const [i, f] of files.entries()) {
+    if (i < keep || f.step === bestStep) continue;
+    await rm(f.path, { force: true });
+    deleted.push(f.step);
+  }
+  return deleted;
 }

@@ -1,20 +1,16 @@
 // The `tokenize-images` step kind: every split's digits -> VQ codes with a trained tokenizer, the
-// `tokens` artifact that training, RL and evaluation read (format: activities/mmada/tokens-artifact.ts).
+// `tokens` artifact that training, RL and evaluation read (format: mmada/data/tokens.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import { basename, join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
 import { CheckpointError } from "../../model/checkpoint.ts";
 import { gridSide } from "../../model/images.ts";
 import { codebookStats, disposeVq, encode, loadVq, numTokens, type Vq } from "../../model/vq.ts";
-import { digitsOf, PIXELS, readDataset, SPLITS, type Split } from "../mmada/dataset.ts";
-import { inputPath, inputSha, type WithInputs } from "../kit/inputs.ts";
-import { TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../mmada/tokens-artifact.ts";
-import { stepOptions } from "../kit/options.ts";
-import type { TokenizeImagesWith } from "./schema.ts";
+import { digitsOf, PIXELS, readDataset, type Split, SPLITS, type Tokens, TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens } from "../../mmada/data.ts";
+import { inputPath, inputSha, type StepContext, stepOptions, type WithInputs } from "../kit/step-context.ts";
+import type { TokenizeImagesWith } from "./kind.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import { type StepContext } from "../kit/step-context.ts";
-import type { MetricPoint } from "../../contract/artifacts.ts";
-import type { StepResult } from "../../contract/step-io.ts";
+import type { MetricPoint, StepResult } from "../../contract/step-io.ts";
 
 type TokenizeOptions = WithInputs<TokenizeImagesWith, "dataset" | "vq">;
 

@@ -1,16 +1,21 @@
 // The `train-classifier` step kind: the frozen digit classifier (model/classifier.ts) that scores
-// generated images for UniGRPO rewards and evaluation (MMADA.md §4, the CLIP-like scorer).
+// generated images for UniGRPO rewards and evaluation (docs/mmada.md §4, the CLIP-like scorer).
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
-import { accuracy, classifierStep, classifierTraining, createClassifier, DEFAULT_CLASSIFIER_CONFIG, saveClassifier, type ClassifierConfig } from "../../model/classifier.ts";
-import { Rng } from "../../model/rng.ts";
-import { digitsOf, labelledOnly, readDataset } from "../mmada/dataset.ts";
-import { inputPath, inputSha, type WithInputs } from "../kit/inputs.ts";
-import { stepOptions } from "../kit/options.ts";
-import type { TrainClassifierWith } from "./schema.ts";
+import {
+  accuracy,
+  type ClassifierConfig,
+  classifierStep,
+  classifierTraining,
+  createClassifier,
+  DEFAULT_CLASSIFIER_CONFIG,
+  saveClassifier,
+} from "../../model/classifier.ts";
+import { classifierBatchRng, digitsOf, initRng, labelledOnly, readDataset } from "../../mmada/data.ts";
+import { inputPath, inputSha, type StepContext, stepOptions, type WithInputs } from "../kit/step-context.ts";
+import type { TrainClassifierWith } from "./kind.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import { type StepContext } from "../kit/step-context.ts";
 import { trainResumably } from "../kit/training-loop.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 
@@ -30,9 +35,9 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   if (train.n === 0) throw new BadInputError(`train-classifier step '${stepId}': the dataset has no labelled train images; bring labelled images (captions with "label") or use MNIST`);
 
   const config: ClassifierConfig = { ...DEFAULT_CLASSIFIER_CONFIG, hidden: w.hidden };
-  const clf = createClassifier(config, new Rng(w.seed));
+  const clf = createClassifier(config, initRng(w.seed));
   ctx.log(`train-classifier: ${train.n} labelled train images, hidden [${w.hidden}], backend ${backend}`);
-  const t = classifierTraining(clf, train, { steps: w.steps, batchSize: w.batch, lr: w.lr, rng: new Rng(w.seed + 1), maxShift: w.maxShift });
+  const t = classifierTraining(clf, train, { steps: w.steps, batchSize: w.batch, lr: w.lr, rng: classifierBatchRng(w.seed), maxShift: w.maxShift });
   try {
     // Seconds: no checkpoints, a retry starts over (the batch stream is sequential).
     const { history: metrics } = await trainResumably(ctx, {

@@ -6,25 +6,18 @@ import { join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
 import { gatherRows } from "../../model/images.ts";
 import { AdamW } from "../../model/optim.ts";
-import { Rng } from "../../model/rng.ts";
 import { cosineWithWarmup } from "../../model/schedule.ts";
 import { codebookStats, createVq, disposeVq, encode, numTokens, reconstructionMse, saveVq, vqDecayFilter } from "../../model/vq.ts";
 import { trainVqStep } from "../../model/vq-train.ts";
-import { hashSeed } from "../mmada/batches.ts";
-import { digitsOf, PIXELS, readDataset, type Digits } from "../mmada/dataset.ts";
-import { inputPath, inputSha } from "../kit/inputs.ts";
-import { stepOptions } from "../kit/options.ts";
-import { checkTrainVq, vqConfigOf, type TrainVqOptions } from "./options.ts";
+import { type Digits, digitsOf, initRng, PIXELS, readDataset, vqBatchRng } from "../../mmada/data.ts";
+import { inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
+import { checkTrainVq, type TrainVqOptions, vqConfigOf } from "./kind.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import { type StepContext } from "../kit/step-context.ts";
 import { trainResumably } from "../kit/training-loop.ts";
-import type { MetricPoint } from "../../contract/artifacts.ts";
-import type { StepResult } from "../../contract/step-io.ts";
-
+import type { MetricPoint, StepResult } from "../../contract/step-io.ts";
 
 const OUTPUT_FILE = "vq.ckpt";
 const WARMUP_FRACTION = 0.05;
-const BATCH_STREAM = 11;
 const EVAL_CHUNK = 500;
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
@@ -39,10 +32,10 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const val = digitsOf(dataset.splits.val);
   if (train.n === 0) throw new BadInputError(`train-vq step '${stepId}': the dataset has no train images; raise digits.train in prepare-data`);
 
-  const vq = createVq(config, new Rng(w.seed));
+  const vq = createVq(config, initRng(w.seed));
   const optimizer = new AdamW(vq.params, { decay: vqDecayFilter });
   const lr = cosineWithWarmup({ peakLr: w.lr, warmupSteps: Math.floor(w.steps * WARMUP_FRACTION), totalSteps: w.steps });
-  const rng = new Rng(hashSeed(w.seed, BATCH_STREAM));
+  const rng = vqBatchRng(w.seed);
   ctx.log(`train-vq: ${train.n} train images, K=${config.codebookSize}, ${numTokens(config)} tokens per image, backend ${backend}`);
   try {
     // Seconds to minutes: no checkpoints, a retry starts over (the batch stream is sequential).

@@ -1,14 +1,11 @@
-// The `train` step kind: stages 1 and 2 of MMaDA (MMADA.md §3) as ONE kind parameterised by the
+// The `train` step kind: stages 1 and 2 of MMaDA (docs/mmada.md §3) as ONE kind parameterised by the
 // stage block in `with` (mix, coefficients, schedule, init). Each step builds the mixed batch from
 // the dataset and the image tokens and takes one gradient step on model/loss.ts's mixed loss; the
 // shared training loop (kit/training-loop.ts) resumes, checkpoints, cancels and reports. The final
 // model is stored as the step's `checkpoint` output.
 // Step numbers in messages count completed updates: checkpoint step-M.ckpt holds the model after M.
-import { copyFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { MetricPoint } from "../../contract/artifacts.ts";
+import type { MetricPoint, StepResult } from "../../contract/step-io.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import type { StepResult } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { mixedLoss } from "../../model/loss.ts";
@@ -17,28 +14,21 @@ import { maskBatch } from "../../model/masking.ts";
 import { Rng } from "../../model/rng.ts";
 import { cosineWithWarmup } from "../../model/schedule.ts";
 import { gradientStep } from "../../model/gradient-step.ts";
-import { disposeModel, parameterCount } from "../../model/transformer.ts";
-import { inputPath, inputSha } from "../kit/inputs.ts";
-import { stepOptions } from "../kit/options.ts";
-import type { StepContext } from "../kit/step-context.ts";
-import { trainResumably } from "../kit/training-loop.ts";
-import { cursorAt, EpochOrder, stepRng, trainingLayouts } from "../mmada/batches.ts";
-import { readDataset } from "../mmada/dataset.ts";
-import { MODEL_CHECKPOINT_KIND, saveModelCheckpoint } from "../mmada/model-io.ts";
-import { LOSS_TASK, splitSources, type MixTask } from "../mmada/task-sources.ts";
-import { checkTokensMatch, readTokens } from "../mmada/tokens-artifact.ts";
-import { batchParts, checkTrain, type TrainOptions } from "./options.ts";
-import type { TrainWith } from "./schema.ts";
-import { restoreFromFolder, setupModel } from "./setup.ts";
-import { buildValSets, validationLoss, type ValLoss } from "./validation.ts";
-
-/** Name of the stored final model. */
-const OUTPUT_FILE = "model.ckpt";
+import { createModel, disposeModel, type MMaDA, parameterCount } from "../../model/transformer.ts";
+import { inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
+import { type CheckpointFile, storeFinalCheckpoint, trainResumably } from "../kit/training-loop.ts";
+import { buildValSets, cursorAt, EpochOrder, loadInputModel, MODEL_CHECKPOINT_KIND, MODEL_FILE, type ModelExtra, restoreModelCheckpoint, saveModelCheckpoint, splitSources, trainingLayouts, validationLoss, type ValLoss } from "../../mmada/training.ts";
+import { checkTokensMatch, initRng, LOSS_TASK, type MixTask, readDataset, readTokens, stepRng, type Tokens } from "../../mmada/data.ts";
+import { batchParts, checkTrain, type TrainOptions } from "./kind.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import { makeConfig, type ModelConfig } from "../../model/config.ts";
+import { AdamW } from "../../model/optim.ts";
+import { CharTokenizer } from "../../model/text-tokenizer.ts";
 
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const stepId = ctx.input.step.id;
   const o = stepOptions<TrainOptions>(ctx, raw, checkTrain);
-  const parts = batchParts(o as unknown as TrainWith);
+  const parts = batchParts(o);
   const backend = await initBackend();
 
   ctx.progress({ percent: 0, step: 0, totalSteps: o.steps, message: "reading data" });
@@ -114,7 +104,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
           return { value: v.total, metrics: [{ key: "val_loss", value: v.total, step: done }, ...perTask] };
         },
         async save(file, done, history, valLoss) {
-          await saveModelCheckpoint(file, {
+          return saveModelCheckpoint(file, {
             model,
             optimizer,
             step: done,
@@ -135,12 +125,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
 
     // Already complete when resumed from the last checkpoint: measure what the final one holds.
     const finalVal = lastVal ?? (await validate(o.steps));
-    const out = join(ctx.scratch, OUTPUT_FILE);
-    await copyFile(result.finalCheckpoint!, out); // the folder keeps its copy for later resumes of this cache key
-    const checkpoint = await ctx.store(out, "checkpoint", {
-      name: OUTPUT_FILE,
-      meta: { stage: o.stage, steps: o.steps, parameters: parameterCount(model.config), val_loss: finalVal.total },
-    });
+    const checkpoint = await storeFinalCheckpoint(ctx, result, MODEL_FILE, { stage: o.stage, steps: o.steps, parameters: parameterCount(model.config), val_loss: finalVal.total });
     ctx.progress({ percent: 100, step: o.steps, totalSteps: o.steps, message: `${o.stage}: done, val loss ${finalVal.total.toFixed(4)}` });
     // where this attempt started: 0 for a fresh start, else the checkpoint it continued from
     const resumed = { key: "resumed_from_step", value: result.startStep };
@@ -156,4 +141,71 @@ function finalMetrics(val: ValLoss, skipped: { [t in MixTask]: { count: number }
   for (const [task, v] of Object.entries(val.perTask)) out.push({ key: `val_loss.${task}`, value: v });
   for (const t of tasks) if (skipped[t].count > 0) out.push({ key: `skipped.${t}`, value: skipped[t].count });
   return out;
+}
+
+// The model a train step starts from, before any checkpoint of its own is resumed (the training
+// loop does that, see restoreFromFolder): `init` (stage 2 from stage 1: its weights and config, a
+// fresh optimizer), or a fresh model from the `model` overrides and `seed`.
+
+export interface ModelSetup {
+  model: MMaDA;
+  tokenizer: CharTokenizer;
+  optimizer: AdamW;
+}
+
+async function setupModel(ctx: StepContext, o: TrainOptions, tokens: Tokens): Promise<ModelSetup> {
+  const stepId = ctx.input.step.id;
+  let model: MMaDA;
+  let tokenizer: CharTokenizer;
+  if (o.init !== undefined) {
+    const loaded = await loadInputModel(inputPath(ctx, o.init, "init", "checkpoint"), "init", stepId);
+    if (loaded.optimizerState) tf.dispose(Object.values(loaded.optimizerState.slots));
+    const mismatch = tokensMismatch(loaded.model.config, loaded.extra, tokens);
+    if (mismatch) {
+      tf.dispose(Object.values(loaded.model.params));
+      throw new BadInputError(`step '${stepId}': with.init ${mismatch}; train both stages on the tokens of the same tokenize-images step`);
+    }
+    ({ model, tokenizer } = loaded);
+    ctx.log(`initialised from ${loaded.extra.stage} checkpoint (step ${loaded.step}); fresh optimizer`);
+  } else {
+    const config = freshConfig(o, tokens, stepId);
+    model = createModel(config, initRng(config.seed));
+    tokenizer = new CharTokenizer();
+  }
+  return { model, tokenizer, optimizer: new AdamW(model.params, { weightDecay: o.weightDecay }) };
+}
+
+/** Continues from one of the step's own checkpoints when it belongs to this run. */
+function restoreFromFolder(f: CheckpointFile, setup: ModelSetup, o: TrainOptions, tokens: Tokens): Promise<MetricPoint[]> {
+  return restoreModelCheckpoint(f.path, setup.model, setup.optimizer, (loaded) => {
+    if (loaded.extra.stage !== o.stage) return `written by stage '${loaded.extra.stage}', this step trains '${o.stage}'`;
+    if (loaded.step > o.steps) return `is at step ${loaded.step}, beyond this run's ${o.steps} steps`;
+    return tokensMismatch(loaded.model.config, loaded.extra, tokens);
+  });
+}
+
+/** The config of a fresh model: `model` overrides on the defaults, sizes from tokenizer and tokens. */
+function freshConfig(o: TrainOptions, tokens: Tokens, stepId: string): ModelConfig {
+  try {
+    return makeConfig({
+      ...o.model,
+      textVocabSize: new CharTokenizer().vocabSize,
+      codebookSize: tokens.meta.codebookSize,
+      gridH: tokens.meta.gridH,
+      gridW: tokens.meta.gridW,
+      seed: o.seed,
+    });
+  } catch (err) {
+    throw new BadInputError(`step '${stepId}': with.model: ${(err as Error).message}`);
+  }
+}
+
+/** Why an image-token checkpoint cannot train on `tokens`, or undefined. */
+function tokensMismatch(config: ModelConfig, extra: ModelExtra, tokens: Tokens): string | undefined {
+  const m = tokens.meta;
+  if (config.codebookSize !== m.codebookSize || config.gridH !== m.gridH || config.gridW !== m.gridW) {
+    return `has image codebook ${config.codebookSize} on a ${config.gridH}x${config.gridW} grid, the tokens have ${m.codebookSize} on ${m.gridH}x${m.gridW}`;
+  }
+  if (extra.vqSha256 !== m.vqSha256) return `was trained on codes of VQ ${extra.vqSha256.slice(0, 12)}, the tokens come from VQ ${m.vqSha256.slice(0, 12)}`;
+  return undefined;
 }

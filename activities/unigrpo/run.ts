@@ -1,52 +1,33 @@
-// The `unigrpo` step kind: stage 3 of MMaDA (MMADA.md §4). Each RL step draws prompts from the
+// The `unigrpo` step kind: stage 3 of MMaDA (docs/mmada.md §4). Each RL step draws prompts from the
 // train split with the `mix` weights, samples a group of G responses per prompt with the current
-// policy, scores them (activities/rewards.ts) and runs model/unigrpo.ts's update: z-scored group
+// policy, scores them (mmada/eval/rewards.ts) and runs model/unigrpo.ts's update: z-scored group
 // advantages, zero-variance groups skipped, mu inner steps on response-only masks with uniformly
 // spaced ratios shared by policy, old policy and the frozen reference (the init weights).
-// The shared training loop (kit/training-loop.ts) resumes, checkpoints and cancels as for every
+// The shared training loop (activities/kit/training-loop.ts) resumes, checkpoints and cancels as for every
 // training kind; all the randomness of RL step s comes from (seed, s), so a resumed run reproduces
 // the uninterrupted one. The best checkpoint is the one with the highest mean reward.
 import * as tf from "@tensorflow/tfjs-core";
-import { copyFile } from "node:fs/promises";
-import { join } from "node:path";
 import { initBackend } from "../../model/backend.ts";
 import { layoutContext } from "../../model/layouts.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { kernelsSummary } from "../../model/native/index.ts";
-import { disposeModel, logitsFn, parameterCount, type MMaDA } from "../../model/transformer.ts";
+import { disposeModel, logitsFn, type MMaDA, parameterCount } from "../../model/transformer.ts";
 import { NonFiniteLossError } from "../../model/gradient-step.ts";
-import { unigrpoUpdate, type UnigrpoResult } from "../../model/unigrpo.ts";
+import { type UnigrpoResult, unigrpoUpdate } from "../../model/unigrpo.ts";
 import { MASK_ID } from "../../model/vocab.ts";
-import type { EvalModels } from "../mmada/eval/eval-models.ts";
-import { beat } from "../kit/heartbeat.ts";
-import { checkMix, drawPrompts, promptPools, RL_TASKS } from "../mmada/eval/prompt-pool.ts";
-import { rollout, type Rollouts } from "../mmada/eval/rollouts.ts";
-import { checkImageGrid, checkVqLineage, disposeScorers, loadScorers, type Scorers } from "../mmada/eval/scorer-inputs.ts";
-import { hashSeed } from "../mmada/batches.ts";
-import { trainResumably } from "../kit/training-loop.ts";
-import { readDataset } from "../mmada/dataset.ts";
-import { inputPath, inputSha } from "../kit/inputs.ts";
-import { loadInputModel, MODEL_CHECKPOINT_KIND, restoreModelCheckpoint, saveModelCheckpoint } from "../mmada/model-io.ts";
-import { checkTokensMatch, imageCodes, readTokens } from "../mmada/tokens-artifact.ts";
-import { stepOptions } from "../kit/options.ts";
-import { checkUnigrpo, type UnigrpoOptions } from "./options.ts";
+import { checkImageGrid, checkVqLineage, disposeScorers, type EvalModels, loadScorers, samplingOf, type Scorers } from "../../mmada/eval.ts";
+import { checkMix, drawPrompts, promptPools, rollout, type Rollouts } from "../../mmada/rl.ts";
+import { checkTokensMatch, imageCodes, readDataset, readTokens, RL_TASKS, rlStepRng } from "../../mmada/data.ts";
+import { loadInputModel, MODEL_CHECKPOINT_KIND, MODEL_FILE, restoreModelCheckpoint, saveModelCheckpoint } from "../../mmada/training.ts";
+import { beat, inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
+import { storeFinalCheckpoint, trainResumably } from "../kit/training-loop.ts";
+import { checkUnigrpo, type UnigrpoOptions } from "./kind.ts";
 import { BadInputError } from "../../contract/failures.ts";
-import { type StepContext } from "../kit/step-context.ts";
-import type { MetricPoint } from "../../contract/artifacts.ts";
-import type { StepResult } from "../../contract/step-io.ts";
+import type { MetricPoint, StepResult } from "../../contract/step-io.ts";
 
 /** Stage name written into the checkpoints (the train kind's resume check compares it). */
-export const UNIGRPO_STAGE = "unigrpo";
-const OUTPUT_FILE = "model.ckpt";
-/** Random stream of the RL steps (the train kind's streams are 1-3, see mmada/batches.ts). */
-const STREAM_RL = 11;
-
-/** Everything random about RL step `step`: prompts, sampling noise, masks. */
-export function rlStepRng(seed: number, step: number): Rng {
-  return new Rng(hashSeed(seed, STREAM_RL, step));
-}
-
+const UNIGRPO_STAGE = "unigrpo";
 export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const w = stepOptions<UnigrpoOptions>(ctx, raw, checkUnigrpo);
   const stepId = ctx.input.step.id;
@@ -63,7 +44,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   let scorers: Scorers | undefined;
   let optimizer: AdamW | undefined;
   try {
-    scorers = await loadScorers(ctx, w);
+    scorers = await loadScorers(stepId, { vq: inputPath(ctx, w.vq, "vq", "vq"), classifier: inputPath(ctx, w.classifier, "classifier", "classifier") });
     checkImageGrid(stepId, policy.config, tokens.meta, scorers.vq);
     checkVqLineage(stepId, "init", init.extra.vqSha256, tokens.meta.vqSha256, inputSha(w.vq));
     const layout = layoutContext(policy.config, init.tokenizer);
@@ -91,7 +72,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
         const streams = { text: rng.fork(), image: rng.fork(), update: rng.fork() };
         const percent = (100 * step) / w.steps;
         await beat(ctx, { percent, step, totalSteps: w.steps, message: `RL step ${done}/${w.steps}: sampling ${prompts.length * w.groupSize} responses` });
-        const rolled = await rollout(m, prompts, w.groupSize, samplers(w), streams, w.stepReward);
+        const rolled = await rollout(m, prompts, w.groupSize, samplingOf(w.sampler), streams, w.stepReward);
         await beat(ctx, { percent, step, totalSteps: w.steps, message: `RL step ${done}/${w.steps}: update` });
         const update = await unigrpoUpdate({
           policyLogits: m.logits, refLogits: reference, params: policy.params, optimizer: adamw, lr: w.lr, clip: w.clip,
@@ -119,7 +100,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
           return { value: -reward, metrics: [{ key: "checkpoint_reward", value: reward, step: done }] };
         },
         async save(file, done, history, score) {
-          await saveModelCheckpoint(file, {
+          return saveModelCheckpoint(file, {
             model: policy, optimizer: adamw, step: done, rng: new Rng(w.seed), // step s draws from (seed, s): nothing to carry
             extra: { kind: MODEL_CHECKPOINT_KIND, stage: UNIGRPO_STAGE, tokenizer: init.tokenizer.toJSON(), vqSha256: tokens.meta.vqSha256, cursor: {}, ...(score === undefined ? {} : { valLoss: score }), history },
           });
@@ -127,12 +108,8 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       },
     });
 
-    const out = join(ctx.scratch, OUTPUT_FILE);
-    await copyFile(result.finalCheckpoint!, out); // the folder keeps its copy for later resumes of this cache key
-    const checkpoint = await ctx.store(out, "checkpoint", {
-      name: OUTPUT_FILE,
-      meta: { stage: UNIGRPO_STAGE, steps: w.steps, parameters: parameterCount(policy.config), ...(lastReward === undefined ? {} : { mean_reward: lastReward }) },
-    });
+    const meta = { stage: UNIGRPO_STAGE, steps: w.steps, parameters: parameterCount(policy.config), ...(lastReward === undefined ? {} : { mean_reward: lastReward }) };
+    const checkpoint = await storeFinalCheckpoint(ctx, result, MODEL_FILE, meta);
     ctx.progress({ percent: 100, step: w.steps, totalSteps: w.steps, message: `unigrpo: done after ${w.steps} RL steps` });
     return { artifacts: { checkpoint }, metrics: result.history };
   } finally {
@@ -143,24 +120,11 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   }
 }
 
-function samplers(w: UnigrpoOptions) {
-  const s = w.sampler;
-  return {
-    text: { genLength: s.genLength, steps: s.steps, blockLength: s.blockLength, temperature: s.temperature },
-    image: { steps: s.imageSteps, guidance: s.guidance, temperature: s.imageTemperature, temperatureSchedule: s.imageTemperatureSchedule },
-  };
-}
-
 /** The frozen reference policy: a copy of the init weights that no optimizer sees. */
 function frozenCopy(model: MMaDA): MMaDA {
   const params = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.variable(v, false)]));
   return { config: { ...model.config }, params };
 }
-
-
-
-
-
 
 function stepMetrics(step: number, rolled: Rollouts, r: UnigrpoResult, seconds: number): MetricPoint[] {
   const all = rolled.stats.flatMap((s) => s.correct);

@@ -1,10 +1,10 @@
-"""PyTorch reference of the tiny MMaDA model, written from MMADA.md, for parity with the TypeScript code.
+"""PyTorch reference of the tiny MMaDA model, written from docs/mmada.md, for parity with the TypeScript code.
 
 What it mirrors (independently, not by calling the TS code):
   * model/transformer.ts: LLaDA-style bidirectional transformer (no causal mask), token embedding,
     RMSNorm, rotary positions (rotate-half), multi-head attention, SwiGLU MLP, final RMSNorm, output
     head over the unified text + image vocabulary. Parameter names are the TS checkpoint keys.
-  * model/masking.ts + model/loss.ts: the mixed-task loss of MMADA.md §2 recomputed from the masks
+  * model/masking.ts + model/loss.ts: the mixed-task loss of docs/mmada.md §2 recomputed from the masks
     alone (t2i: mean CE over masked image positions; lm: sum(CE / p) / (B_slice * L); mmu and chat:
     sum(CE / (p * answer_len)) / B_slice with answer_len counting the EOS padding, where B_slice is
     the row count of the row's slice: chat rows share the lm slice (chat_slice "lm", the reference)
@@ -84,7 +84,7 @@ class MMaDARef(torch.nn.Module):
 
 
 def mixed_loss(logits, labels, masked, mask_prob, tasks, roles, coeffs, chat_slice="lm"):
-    """MMADA.md §2 from the masks: returns (total, {task: part})."""
+    """docs/mmada.md §2 from the masks: returns (total, {task: part})."""
     B, L, V = logits.shape
     ce = F.cross_entropy(logits.reshape(B * L, V), labels.reshape(-1), reduction="none").view(B, L)
     m = masked.to(logits.dtype)

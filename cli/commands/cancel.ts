@@ -3,15 +3,14 @@
 // A run whose workflow is already closed is reconciled instead (e.g. terminated from the Temporal CLI).
 import { WorkflowNotFoundError } from "@temporalio/client";
 import { workflowIdOf } from "../../contract/ids.ts";
-import { reconcileOpenRuns } from "../../engine/reconcile.ts";
+import { reconcileOpenRuns } from "../../engine/temporal/reconcile.ts";
 import { openWorkspace } from "../../engine/store/workspace.ts";
 import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
 import { finalStatus } from "../../engine/temporal/submit.ts";
 import { getRun } from "../../runs/index.ts";
-import { parse, requirePositional } from "../args.ts";
-import { log, withDb, withDbAsync } from "../context.ts";
-import { CliError } from "../errors.ts";
-import { statusFromDb } from "./run-status.ts";
+import { diskFullAdvice, log, withDb, withDbAsync } from "../context.ts";
+import { statusFromDb } from "../follow.ts";
+import { CliError, parse, requirePositional } from "../terminal.ts";
 
 export async function cancelCommand(argv: string[]): Promise<number> {
   const usage = "<run-id>";
@@ -25,6 +24,8 @@ export async function cancelCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ws = openWorkspace();
+  const full = diskFullAdvice(ws.root, runId);
+  if (full) log(`note: ${full.problem}; the cancellation is recorded once there is room`);
   const { client, close } = await connectClient(await endpoint(ws.root, log));
   try {
     const handle = client.workflow.getHandle(workflowIdOf(runId));

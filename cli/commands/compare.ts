@@ -6,10 +6,8 @@ import { compareResults, type ComparedResults } from "../../results/compare-resu
 import { fmtNumber } from "../../results/format.ts";
 import { benchmarkText } from "../stage-table.ts";
 import { unknownRunIds } from "../../runs/index.ts";
-import { parse, requirePositional } from "../args.ts";
 import { withDb } from "../context.ts";
-import { CliError } from "../errors.ts";
-import { duration, table } from "../render.ts";
+import { CliError, duration, parse, requirePositional, table } from "../terminal.ts";
 import { comparisonCsv } from "./compare-csv.ts";
 
 const print = (s: string) => process.stdout.write(`${s}\n`);

@@ -2,11 +2,9 @@
 import { summarizeCurves } from "../../results/curve-summary.ts";
 import { evalStages, runStageTable } from "../../results/stage-table.ts";
 import { getRun, lineage, listRuns, metricSeries, type StoredArtifact } from "../../runs/index.ts";
-import { parse, requirePositional } from "../args.ts";
-import { reconcileRuns, withDb } from "../context.ts";
-import { CliError } from "../errors.ts";
-import { duration, fmtNumber, table } from "../render.ts";
+import { diskFullAdvice, reconcileRuns, withDb } from "../context.ts";
 import { benchmarkText } from "../stage-table.ts";
+import { CliError, duration, fmtNumber, parse, requirePositional, table } from "../terminal.ts";
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 const json = (v: unknown) => print(JSON.stringify(v, null, 2));
@@ -51,6 +49,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (values.json) return json({ ...detail, stages, curves }), 0;
   const r = detail.run;
   print(`run ${r.id} (${detail.pipeline.name}) ${r.status}${r.resumedFrom ? `, resumed from ${r.resumedFrom}` : ""}`);
+  const full = r.status === "running" ? withDb((_, ws) => diskFullAdvice(ws.root, r.id)) : undefined;
+  if (full) print(`note: ${full.text}`);
   print(`started ${r.startedAt}${r.finishedAt ? `, took ${duration(ms(r.startedAt, r.finishedAt))}` : ""}${r.error ? `\nerror: ${r.error}` : ""}`);
   print(
     table(
@@ -105,7 +105,9 @@ export async function lineageCommand(argv: string[]): Promise<number> {
   if (l.kind === "run") {
     print(`run ${l.run.id} (${l.pipeline}) ${l.run.status}`);
     for (const e of l.executions) {
-      print(`${e.execution.stepId} [${e.execution.state}]`);
+      // a cached step ran nowhere in this run: name the execution whose outputs it reused
+      const from = e.execution.state === "cached" && e.execution.cachedFrom ? `, outputs of ${e.execution.cachedFrom}` : "";
+      print(`${e.execution.stepId} [${e.execution.state}${from}]`);
       for (const [n, a] of Object.entries(e.inputs)) print(`  <- ${n}: ${art(a)}`);
       for (const [n, a] of Object.entries(e.outputs)) print(`  -> ${n}: ${art(a)}`);
     }

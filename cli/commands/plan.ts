@@ -3,10 +3,9 @@
 import { forecastPlan } from "../../engine/forecast.ts";
 import { stageInputs } from "../../engine/store/stage-inputs.ts";
 import { openWorkspace } from "../../engine/store/workspace.ts";
-import { parse, requirePositional } from "../args.ts";
-import { compileFile } from "../compile.ts";
 import { withDbAsync } from "../context.ts";
-import { table } from "../render.ts";
+import { parse, requirePositional, table } from "../terminal.ts";
+import { compileFile } from "./validate.ts";
 
 const USAGE = "<spec.yaml> [--set k=v]... [--json]";
 

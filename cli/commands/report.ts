@@ -1,8 +1,7 @@
 // `mmada report <run-id>...`: writes each run's HTML report into <workspace>/reports/.
 import { writeRunReport } from "../../ui/export-run.ts";
-import { parse, requirePositional } from "../args.ts";
 import { withDb } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { CliError, parse, requirePositional } from "../terminal.ts";
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const usage = "<run-id>... [--json]";

@@ -11,19 +11,16 @@ import type { Plan } from "../../contract/plan.ts";
 import type { RunPipelineInput, RunStatus } from "../../contract/run.ts";
 import { ensurePool } from "../../engine/pool/pool.ts";
 import { stageInputs } from "../../engine/store/stage-inputs.ts";
-import { openWorkspace } from "../../engine/store/workspace.ts";
+import { openWorkspace, workspaceDiskFull } from "../../engine/store/workspace.ts";
 import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
 import { finalStatus, startRun } from "../../engine/temporal/submit.ts";
 import { writeRunReport } from "../../ui/export-run.ts";
 import { getRun, openRuns } from "../../runs/index.ts";
-import { parse, requirePositional, type Options } from "../args.ts";
-import { compileFile, compileStored, declaredParams } from "../compile.ts";
-import { log, withDb } from "../context.ts";
-import { CliError } from "../errors.ts";
-import { follow } from "../follow.ts";
-import { duration, table } from "../render.ts";
+import { diskFullAdvice, log, withDb } from "../context.ts";
+import { follow, statusFromDb } from "../follow.ts";
 import { stageTableText } from "../stage-table.ts";
-import { statusFromDb } from "./run-status.ts";
+import { CliError, duration, parse, requirePositional, table, type Options } from "../terminal.ts";
+import { compileFile, compileStored, declaredParams } from "./validate.ts";
 
 const RUN_OPTIONS = {
   set: { type: "string", multiple: true },
@@ -110,6 +107,7 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
   for (const f of a.values.force ?? []) if (!known.has(f)) throw new CliError(`--force ${f}: no such step in ${a.plan.pipeline}`);
   const workers = workerCount(a.values.workers);
   const ws = openWorkspace();
+  if (workspaceDiskFull(ws.root)) throw new CliError(`no space left on the device that holds ${ws.root}: a run could not record anything; free some space and run the command again`);
   withDb(() => undefined); // a damaged run database is reported here, before anything starts
   const say = a.values.json ? () => {} : log;
   const ep = await endpoint(ws.root, say);
@@ -123,6 +121,7 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
       runId: a.runId,
       plan: await stageInputs(a.plan, ws.root),
       specText: a.specText,
+      workspaceId: ws.id,
       dbQueue: dbQueueName(ws.id),
       resumedFrom: a.resumedFrom,
       gitCommit: gitCommit(),
@@ -140,10 +139,13 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
     say(`run ${a.runId}${a.resumedFrom ? ` (resumes ${a.resumedFrom})` : ""}: ${a.plan.steps.length} steps` + (ep.uiUrl ? `, Temporal UI ${ep.uiUrl}` : ""));
     const started = Date.now();
     const following = follow(handle, say);
+    const disk = watchDisk(ws.root, a.runId);
     const outcome = await Promise.race([
       finalStatus(handle).then((s) => ({ status: s })),
       interrupt.detached.then(() => ({ detached: true as const })),
+      disk.full,
     ]).catch(async (err: unknown) => {
+      disk.stop();
       interrupt.dispose();
       await following.stop();
       if (!(err instanceof ServiceError)) throw err;
@@ -152,6 +154,7 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
           (ep.embedded ? ": `mmada server start` brings the server back and the run continues" : "") + `; \`mmada status ${a.runId}\` follows it`,
       );
     });
+    disk.stop();
     interrupt.dispose();
     if ("detached" in outcome) {
       await following.stop();
@@ -222,4 +225,24 @@ function onInterrupt() {
       process.off("SIGTERM", handler);
     },
   };
+}
+
+/** The disk is checked this often while a run is followed, and counts as full after this long. */
+const DISK_CHECK_MS = 2000;
+const DISK_FULL_FOR_MS = 10_000;
+
+/** Rejects (with what to do) once the workspace's disk has stayed full: the run cannot be recorded,
+ *  so following it would wait forever. The run itself goes on once there is room. */
+function watchDisk(root: string, runId: string): { full: Promise<never>; stop: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const full = new Promise<never>((_, reject) => {
+    let since: number | undefined;
+    timer = setInterval(() => {
+      const advice = diskFullAdvice(root, runId);
+      if (!advice) since = undefined;
+      else if (Date.now() - (since ??= Date.now()) >= DISK_FULL_FOR_MS) reject(new CliError(advice.text));
+    }, DISK_CHECK_MS);
+  });
+  full.catch(() => {}); // handled by the race; a late rejection after the run ended is nobody's
+  return { full, stop: () => clearInterval(timer) };
 }

@@ -1,11 +1,10 @@
 // `mmada sample --run <id> [--stage <step>] --prompt "..." | --image-prompt "..."`: generates from a
-// run's checkpoint with the samplers of MMADA.md §5 (text: semi-AR low-confidence remasking;
+// run's checkpoint with the samplers of docs/mmada.md §5 (text: semi-AR low-confidence remasking;
 // image: MaskGIT with classifier-free guidance), printing the text or writing a PNG.
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { generateImages, generateText } from "../../activities/mmada/eval/generate.ts";
-import { pngGrid } from "../../activities/mmada/eval/png-grid.ts";
-import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
+import { generateImages, generateText, pngGrid } from "../../mmada/eval.ts";
+import { loadModelCheckpoint } from "../../mmada/training.ts";
 import { artifactPath } from "../../engine/store/artifacts.ts";
 import { initBackend } from "../../model/backend.ts";
 import { chatLayout, layoutContext, t2iLayout } from "../../model/layouts.ts";
@@ -13,9 +12,8 @@ import { Rng } from "../../model/rng.ts";
 import { logitsFn } from "../../model/transformer.ts";
 import { decode, loadVq } from "../../model/vq.ts";
 import { getRun, type RunDetail } from "../../runs/index.ts";
-import { parse } from "../args.ts";
 import { withDb } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { CliError, parse } from "../terminal.ts";
 
 const USAGE = '--run <id> [--stage <step-id>] (--prompt "text" | --image-prompt "a handwritten 7") [--count N] [--out file.png] [--seed N] [--steps N] [--guidance W]';
 const MODEL_KINDS = ["train", "unigrpo"];

@@ -9,9 +9,9 @@ import { endpoint } from "../../engine/temporal/connection.ts";
 import { devServerStatus, ensureDevServer, stopDevServer } from "../../engine/temporal/dev-server.ts";
 import { startWorkers } from "../../engine/temporal/worker.ts";
 import { openRuns } from "../../runs/index.ts";
-import { parse } from "../args.ts";
 import { log, withDb } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { CliError, parse } from "../terminal.ts";
+import { stepQueueName } from "../../contract/ids.ts";
 
 function count(v: string | undefined, flag: string, min = 1): number | undefined {
   if (v === undefined) return undefined;
@@ -25,18 +25,23 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("server", argv, { workers: { type: "string" }, queues: { type: "string" } }, usage);
   const action = positionals[0] ?? "start";
   const ws = openWorkspace();
-  if (process.env.TEMPORAL_ADDRESS && action !== "status") throw new CliError(`TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} is set: the cluster is managed outside mmada; start workers with \`mmada worker\``);
+  const cluster = process.env.TEMPORAL_ADDRESS;
   if (action === "stop") {
+    // the workers this workspace started (`mmada run` starts them against a cluster too); a cluster
+    // itself is managed outside mmada
     const workers = await stopPool(ws.root);
-    const server = await stopDevServer(ws.root);
-    log(`${workers ? "stopped the workers" : "no workers were running"}; ${server ? "stopped the Temporal dev server" : "no Temporal dev server was running"}`);
+    const server = cluster ? undefined : await stopDevServer(ws.root);
+    const what = cluster ? `the cluster at ${cluster} is managed outside mmada` : server ? "stopped the Temporal dev server" : "no Temporal dev server was running";
+    log(`${workers ? "stopped the workspace's workers" : "no workers of this workspace were running"}; ${what}`);
     return 0;
   }
+  if (cluster && action !== "status") throw new CliError(`TEMPORAL_ADDRESS=${cluster} is set: the cluster is managed outside mmada; start workers with \`mmada worker\` (or let \`mmada run\` start them)`);
   if (action === "status") {
-    const s = await devServerStatus(ws.root);
+    const s = cluster ? undefined : await devServerStatus(ws.root);
     const p = runningPool(ws.root);
+    const server = cluster ? `Temporal cluster at ${cluster} (managed outside mmada)` : s ? `Temporal dev server running at ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}` : "Temporal dev server: not running";
     process.stdout.write(
-      `${s ? `Temporal dev server running at ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}` : "Temporal dev server: not running"}\n` +
+      `workspace ${ws.id} (${ws.root}): its steps go to task queues ${stepQueueName(ws.id, "<queue>")}\n${server}\n` +
         `${p ? `workers running: ${p.workers} step workers on ${p.queues.join(", ")} (owner pid ${p.pid}, since ${p.startedAt})` : "workers: not running"}\n`,
     );
     return 0;

@@ -4,9 +4,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceRoot } from "../../engine/store/workspace.ts";
 import { closeRunDb, openRunDbReadOnly } from "../../runs/index.ts";
-import { parse } from "../args.ts";
 import { log } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { CliError, parse } from "../terminal.ts";
 
 /** The port when none is asked for; taken, the UI moves to a free one (an explicit --port does not). */
 export const DEFAULT_UI_PORT = 8700;

@@ -5,12 +5,11 @@
 // run pays no worker start-up. They are Temporal workers like any other: scaling out is pointing
 // more of them (`mmada worker`) at the same server.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { withFileLock } from "../file-lock.ts";
-import { CLI_ENTRY } from "../project.ts";
-import { codeVersion } from "../source-hash.ts";
+import { withFileLock } from "../store/workspace.ts";
+import { CLI_ENTRY, codeVersion } from "../project.ts";
 import type { Endpoint } from "../temporal/connection.ts";
 
 export interface PoolInfo {
@@ -53,12 +52,8 @@ function alive(pid: number): boolean {
 
 /** The workspace's pool when its owner process is alive. */
 export function runningPool(root: string): PoolInfo | undefined {
-  try {
-    const info = JSON.parse(readFileSync(poolFile(root), "utf8")) as PoolInfo;
-    return alive(info.pid) ? info : undefined;
-  } catch {
-    return undefined;
-  }
+  const info = recordedPool(root);
+  return info && alive(info.pid) ? info : undefined;
 }
 
 export interface EnsurePoolOptions {
@@ -114,12 +109,15 @@ async function launchPool(root: string, ep: Endpoint, queues: string[], workers:
   }
 }
 
-/** Stops the pool (its step workers finish or hand back their steps); false when none ran. */
+/** Stops the pool (its step workers finish or hand back their steps); false when none ran. Step
+ *  workers an owner killed without warning left behind are stopped too. */
 export async function stopPool(root: string): Promise<boolean> {
   const info = runningPool(root);
   if (!info) {
+    const left = (recordedPool(root)?.stepWorkerPids ?? []).filter((pid) => isStepWorkerOf(pid, root));
+    for (const pid of left) process.kill(pid, "SIGKILL");
     rmSync(poolFile(root), { force: true });
-    return false;
+    return left.length > 0;
   }
   process.kill(info.pid, "SIGTERM");
   const deadline = Date.now() + STOP_TIMEOUT_MS;
@@ -128,4 +126,24 @@ export async function stopPool(root: string): Promise<boolean> {
   for (const pid of info.stepWorkerPids) if (alive(pid)) process.kill(pid, "SIGKILL");
   if (existsSync(poolFile(root))) rmSync(poolFile(root), { force: true });
   return true;
+}
+
+function recordedPool(root: string): PoolInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(poolFile(root), "utf8")) as PoolInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is still a step worker of this workspace (not a process that reused its pid),
+ *  read from /proc; where there is no /proc, false: nothing is killed on a guess. */
+function isStepWorkerOf(pid: number, root: string): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    return cmd.includes(CLI_ENTRY) && cmd.includes("worker") && env.includes(`MMADA_HOME=${root}`);
+  } catch {
+    return false;
+  }
 }

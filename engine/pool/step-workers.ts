@@ -23,6 +23,8 @@ export async function startStepWorkers(
   queues: string[],
   count: number,
   log: (msg: string) => void,
+  /** Called after a worker was replaced: its pid changed. */
+  replaced: () => void = () => {},
 ): Promise<StepWorkers> {
   let stopping = false;
   const slots: ChildProcess[] = await Promise.all(Array.from({ length: count }, () => startChild(ep, workspaceRoot, queues)));
@@ -40,6 +42,7 @@ export async function startStepWorkers(
         (next) => {
           slots[i] = next;
           watch(i);
+          replaced();
         },
         (err: Error) => log(`error: cannot restart step worker ${i + 1}: ${err.message}`),
       );

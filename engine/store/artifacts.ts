@@ -10,11 +10,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { cp, lstat, mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, join, relative, sep } from "node:path";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef } from "../../contract/step-io.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { inWorkspace } from "./workspace.ts";
 
-export async function sha256File(path: string): Promise<string> {
+async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
@@ -52,12 +52,15 @@ export interface PutOptions {
   meta?: ArtifactRef["meta"];
   /** Folders the source (and everything under it, symlinks resolved) must stay inside. */
   within?: string[];
+  /** The content hash of a file source, when its writer computed it while writing (a checkpoint):
+   *  then its bytes are not read again. */
+  hash?: { sha256: string; size: number };
 }
 
 /** Moves (or copies) a file or directory into the store; returns its reference. Idempotent. */
 export async function putArtifact(root: string, src: string, kind: string, opts: PutOptions = {}): Promise<ArtifactRef> {
   await checkSource(src, opts);
-  const { sha256, size } = await hashPath(src);
+  const { sha256, size } = opts.hash && (await stat(src)).isFile() ? opts.hash : await hashPath(src);
   const name = opts.name ?? basename(src);
   const uri = ["artifacts", sha256.slice(0, 2), sha256, name].join("/");
   const dest = inWorkspace(root, uri);
@@ -65,8 +68,14 @@ export async function putArtifact(root: string, src: string, kind: string, opts:
   if (!exists) {
     await mkdir(join(dest, ".."), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
-    if (opts.move) await rename(src, tmp).catch(() => cp(src, tmp, { recursive: true }));
-    else await cp(src, tmp, { recursive: true, dereference: true });
+    try {
+      if (opts.move) await rename(src, tmp).catch(() => cp(src, tmp, { recursive: true }));
+      else await cp(src, tmp, { recursive: true, dereference: true });
+    } catch (err) {
+      // a copy cut short (a full disk) leaves no half-written temp file behind
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
     await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
       // another worker stored the same content first: same bytes, keep theirs
       await rm(tmp, { recursive: true, force: true });

@@ -1,9 +1,10 @@
-// Step cache key = sha256(kind + kind version (a hash of its code) + resolved `with`, where every artifact is replaced
-// by its content hash). Components are kept so `mmada plan` can say which one changed.
+// Step cache key = sha256(kind + kind version (a hash of its code) + the bound `with`, where every
+// artifact, whole or named inside a string, stands as its content hash). Components are kept so
+// `mmada plan` can say which one changed.
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../../contract/canonical-json.ts";
-import type { PlanStep } from "../../contract/plan.ts";
-import { isArtifactRef, type ArtifactRef } from "../../contract/artifacts.ts";
+import { canonicalJson, type PlanStep } from "../../contract/plan.ts";
+import { isArtifactRef } from "../../contract/step-io.ts";
+import { type StepOutput, type WithMap, withView } from "../../contract/with-value.ts";
 
 export interface CacheComponents {
   kind: string;
@@ -27,12 +28,20 @@ function flatten(value: unknown, prefix: string, out: Record<string, string>): v
   } else out[prefix] = JSON.stringify(value ?? null);
 }
 
-/** `with` must already have references resolved to ArtifactRefs (see StepInput). Templates in
- *  strings are keyed by the artifacts they name, via `refs`. */
-export function cacheKey(step: PlanStep, resolvedWith: unknown, refs: Record<string, ArtifactRef> = {}): CacheKey {
+/** The key of `bound` (contract/with-value.ts bindWith: every step output an artifact). An artifact
+ *  inside a string counts by its content (`sha256:<hex>` in the text), never by its path. */
+export function cacheKey(step: PlanStep, bound: WithMap): CacheKey {
   const flat: Record<string, string> = {};
-  flatten(resolvedWith, "", flat);
-  for (const [expr, ref] of Object.entries(refs)) flat[`\${{ ${expr} }}`] = `sha256:${ref.sha256}`;
+  const unbound = (o: StepOutput): never => {
+    throw new Error(`cacheKey: step '${step.id}' still names output '${o.output}' of '${o.step}'; bind it first`);
+  };
+  const view = withView(bound, {
+    output: unbound,
+    artifact: (a) => a,
+    file: (p) => p,
+    partText: { output: unbound, artifact: (a) => `sha256:${a.sha256}` },
+  });
+  flatten(view, "", flat);
   const components: CacheComponents = { kind: step.uses, kindVersion: step.kindVersion, with: flat };
   const key = createHash("sha256").update(canonicalJson(components)).digest("hex");
   return { key, components };
@@ -49,12 +58,22 @@ export function explainChange(before: CacheComponents, after: CacheComponents): 
     const b = after.with[k];
     if (a === b) continue;
     const label = a?.startsWith("sha256:") || b?.startsWith("sha256:") ? `input ${k} content` : `with.${k}`;
-    why.push(`${label}: ${short(a)} -> ${short(b)}`);
+    why.push(`${label}: ${shown(a, b)} -> ${shown(b, a)}`);
   }
   return why;
 }
 
-function short(v: string | undefined): string {
+const SHOWN = 40;
+
+/** `v` short enough for one line, around where it first differs from `other`: two long commands
+ *  that differ near the end show their ends, not the same beginning twice. */
+function shown(v: string | undefined, other: string | undefined): string {
   if (v === undefined) return "(absent)";
-  return v.startsWith("sha256:") ? v.slice(0, 15) : v.length > 40 ? `${v.slice(0, 37)}...` : v;
+  if (v.startsWith("sha256:")) return v.slice(0, 15);
+  if (v.length <= SHOWN) return v;
+  let at = 0;
+  while (other !== undefined && at < v.length && v[at] === other[at]) at++;
+  const from = Math.max(0, Math.min(at - 10, v.length - (SHOWN - 3)));
+  const to = Math.min(v.length, from + SHOWN - 3);
+  return `${from > 0 ? "..." : ""}${v.slice(from, to)}${to < v.length ? "..." : ""}`;
 }

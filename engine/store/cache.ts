@@ -1,11 +1,12 @@
 // The one cache decision, shared by `mmada plan` (what would run) and the workflow's prepareStep
 // (what runs): the step's cache key, and the earlier execution whose outputs it may reuse: only
 // when every output is still in the store with its content intact.
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef } from "../../contract/step-io.ts";
 import type { PlanStep } from "../../contract/plan.ts";
+import type { WithMap } from "../../contract/with-value.ts";
 import { findCachedOutputs, type RunDb } from "../../runs/index.ts";
 import { verifyArtifact } from "./artifacts.ts";
-import { cacheKey, type CacheComponents } from "./cache-key.ts";
+import { type CacheComponents, cacheKey } from "./cache-key.ts";
 
 export interface CacheDecision {
   key: string;
@@ -20,11 +21,10 @@ export async function decideCache(
   db: RunDb,
   root: string,
   step: PlanStep,
-  resolvedWith: unknown,
-  refs: Record<string, ArtifactRef>,
+  bound: WithMap,
   useCache: boolean,
 ): Promise<CacheDecision> {
-  const { key, components } = cacheKey(step, resolvedWith, refs);
+  const { key, components } = cacheKey(step, bound);
   if (!useCache) return { key, components };
   const found = findCachedOutputs(db, key);
   if (!found) return { key, components };

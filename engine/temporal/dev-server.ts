@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { join } from "node:path";
-import { withFileLock } from "../file-lock.ts";
+import { withFileLock } from "../store/workspace.ts";
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from "./search-attributes.ts";
 import { PROJECT_ROOT } from "../project.ts";
 

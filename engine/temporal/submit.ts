@@ -1,11 +1,11 @@
 // Starting a pipeline run, following it and learning how it ended. The workflow id is derived from
 // the run id, so submitting the same run twice attaches to the running one instead of starting
 // another.
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from "@temporalio/client";
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from "@temporalio/client";
 import { ApplicationFailure, defaultPayloadConverter } from "@temporalio/common";
 import { stepActivityId, workflowIdOf } from "../../contract/ids.ts";
-import { STATUS_QUERY, WORKFLOW_TYPE, type RunPipelineInput, type RunStatus } from "../../contract/run.ts";
-import type { StepProgress } from "../../contract/step-io.ts";
+import { type RunPipelineInput, type RunStatus, STATUS_QUERY, WORKFLOW_TYPE } from "../../contract/run.ts";
+import type { StepProgress, StepReport } from "../../contract/step-io.ts";
 import { ensureSearchAttributes, runSearchAttributes } from "./search-attributes.ts";
 
 export async function startRun(client: Client, input: RunPipelineInput): Promise<WorkflowHandle> {
@@ -52,8 +52,8 @@ export async function snapshot(handle: WorkflowHandle): Promise<{ status: RunSta
   for (const a of desc.raw.pendingActivities ?? []) {
     const payload = a.heartbeatDetails?.payloads?.[0];
     if (!a.activityId?.startsWith(stepActivityId("")) || !payload) continue;
-    const details = defaultPayloadConverter.fromPayload(payload as never) as StepProgress;
-    if (details.stepId) live.set(details.stepId, details);
+    const report = defaultPayloadConverter.fromPayload(payload as never) as Partial<StepReport>;
+    if (report.stepId && report.progress) live.set(report.stepId, report.progress);
   }
   return { status, live };
 }

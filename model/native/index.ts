@@ -68,11 +68,6 @@ export function nativeAddon(): NativeAddon {
   return s.addon;
 }
 
-/** Threads the add-on uses (MMADA_THREADS at load; this setter afterwards). */
-export function setNativeThreads(n: number): void {
-  nativeAddon().setThreads(n);
-}
-
 /** Threads for what runs next in this process (a step's `cores`), without loading the add-on: it
  *  takes MMADA_THREADS when it loads, and a loaded one is told now. */
 export function useThreads(n: number): void {

@@ -2,7 +2,7 @@
 // the errno code; workspace paths point at MMADA_HOME, other paths do not.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CliError, systemErrorAsCliError } from "../../cli/errors.ts";
+import { CliError, systemErrorAsCliError } from "../../cli/terminal.ts";
 
 const ROOT = "/home/me/.mmada";
 

@@ -4,15 +4,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { drawProblem, generateCot, solve } from "../../activities/mmada/data/arithmetic.ts";
-import { generateCaptions, generateMmcot, generateVqa } from "../../activities/mmada/data/image-tasks.ts";
-import type { ArithmeticOptions, Operator } from "../../activities/mmada/data/vocab.ts";
-import { schema, type PrepareDataWith } from "../../activities/prepare-data/schema.ts";
+import { drawProblem, generateCot, solve } from "../../mmada/data/arithmetic.ts";
+import { generateCaptions, generateMmcot, generateVqa } from "../../mmada/data/image-tasks.ts";
+import type { ArithmeticOptions, Operator } from "../../mmada/data/arithmetic.ts";
+import { type PrepareDataWith, schema } from "../../activities/prepare-data/kind.ts";
 import { withDefaults } from "../../pipelines/index.ts";
-import { rngFor } from "../../activities/mmada/data/seeded.ts";
-import { splitPool } from "../../activities/prepare-data/splits.ts";
-import { DIGIT_NAMES, formatCotAnswer, sampleTokens } from "../../activities/mmada/data/templates.ts";
-import { MIN_PASSAGE_CHARS, normaliseText, toPassages } from "../../activities/prepare-data/text-source.ts";
+import { rngFor } from "../../mmada/data/random.ts";
+import { splitPool } from "../../mmada/data/sources.ts";
+import { DIGIT_NAMES, formatCotAnswer, sampleTokens } from "../../mmada/data/templates.ts";
+import { MIN_PASSAGE_CHARS, normaliseText, toPassages } from "../../mmada/data/text.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { DEFAULT_CHARSET } from "../../model/text-tokenizer.ts";
 

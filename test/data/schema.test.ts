@@ -3,8 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
-import { checkPrepareData } from "../../activities/prepare-data/options.ts";
-import { schema, type PrepareDataWith } from "../../activities/prepare-data/schema.ts";
+import { checkPrepareData, type PrepareDataWith, schema } from "../../activities/prepare-data/kind.ts";
 import { withDefaults } from "../../pipelines/index.ts";
 
 // The same options as pipelines/validate.ts, so strict-mode problems show up here first.

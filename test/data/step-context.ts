@@ -1,12 +1,12 @@
 // A hand-built StepContext for the prepare-data tests: a temporary workspace whose `store` is the
 // real content-addressed store (copying, so the hash is what the engine would record), a scratch
 // folder, and a log that the tests can read.
-import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StepContext } from "../../activities/kit/step-context.ts";
 import { artifactPath, hashPath, putArtifact } from "../../engine/store/artifacts.ts";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef } from "../../contract/step-io.ts";
 import { testStepInput } from "../kinds/helpers.ts";
 
 export interface TestContext extends StepContext {

@@ -1,14 +1,15 @@
-// Batch composition, record order and per-step randomness of the train kind (activities/mmada/batches.ts),
-// and the checkpoint folder rules (activities/mmada/checkpoint-folder.ts). No tfjs here.
+// Batch composition, record order and per-step randomness of the train kind (mmada/training/batches.ts),
+// and the checkpoint folder rules (activities/kit/training-loop.ts). No tfjs here.
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { batchComposition, cursorAt, EpochOrder, hashSeed, stepRng, valRng } from "../../activities/mmada/batches.ts";
-import { checkpointPath, listCheckpoints, newestValid, pruneCheckpoints } from "../../activities/kit/checkpoint-folder.ts";
-import { MIX_TASKS } from "../../activities/mmada/task-sources.ts";
+import { cursorAt, EpochOrder } from "../../mmada/training/batches.ts";
+import { hashSeed, stepRng, valRng } from "../../mmada/data/random.ts";
+import { batchComposition, MIX_TASKS } from "../../mmada/data/vocab.ts";
+import { checkpointPath, listCheckpoints, newestValid, pruneCheckpoints } from "../../activities/kit/training-loop.ts";
 
 describe("batchComposition", () => {
   it("splits the batch by weight, every active task at least one row, rows summing to the batch", () => {

@@ -1,4 +1,4 @@
-// The evaluate kind on a tiny untrained model: every benchmark of MMADA.md §6 yields a metric in
+// The evaluate kind on a tiny untrained model: every benchmark of docs/mmada.md §6 yields a metric in
 // range, the report and the samples folder (a valid PNG grid, one row per digit class) are stored,
 // and the same seed gives the same report.
 import { after, before, describe, it } from "node:test";
@@ -12,7 +12,7 @@ import { BadInputError } from "../../contract/failures.ts";
 import { putArtifact } from "../../engine/store/artifacts.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { makeContext, makeWorkspace, type Workspace } from "./helpers.ts";
-import { makeFixture, type Fixture } from "./rl-eval-fixture.ts";
+import { type Fixture, makeFixture } from "./rl-eval-fixture.ts";
 import { kindRunner } from "../kind-runner.ts";
 
 const runEvaluate = kindRunner("evaluate");

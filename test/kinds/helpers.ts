@@ -1,16 +1,22 @@
 // Test fixtures for the MMaDA step kinds: a hand-built StepContext over a temporary workspace
 // (store moves into the real content-addressed store, checkpoint calls are collected) and a tiny
-// generated dataset written in the prepare-data format (activities/data/dataset-format.ts), so
+// generated dataset written in the prepare-data format (mmada/data/format.ts), so
 // these tests depend on neither prepare-data nor MNIST.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type SplitCounts, type TaskRecords } from "../../activities/mmada/data/dataset-format.ts";
-import { writeManifest, writeSplit } from "../../activities/prepare-data/write-dataset.ts";
+import {
+  DATASET_FORMAT,
+  DATASET_FORMAT_VERSION,
+  type DatasetManifest,
+  type SplitCounts,
+  type TaskRecords,
+  writeManifest,
+  writeSplit,
+} from "../../mmada/data/format.ts";
 import type { StepContext } from "../../activities/kit/step-context.ts";
 import { artifactPath, hashPath, putArtifact } from "../../engine/store/artifacts.ts";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
-import type { StepInput, StepProgress } from "../../contract/step-io.ts";
+import type { ArtifactRef, StepInput, StepProgress } from "../../contract/step-io.ts";
 import { Rng } from "../../model/rng.ts";
 
 export interface TestContext extends StepContext {
@@ -28,6 +34,7 @@ export interface Workspace {
 /** The StepInput of a one-step test run (no real plan): step `stepId` of kind `uses`. */
 export function testStepInput(stepId: string, uses: string, checkpointDir: string, outputs: Record<string, string> = {}): StepInput {
   return {
+    workspaceId: "test",
     runId: "test-run",
     executionId: `test-run/${stepId}`,
     step: {
@@ -45,8 +52,7 @@ export function testStepInput(stepId: string, uses: string, checkpointDir: strin
       cores: 1,
       outputs,
     },
-    with: {},
-    refs: {},
+    upstream: {},
     checkpointDir,
   };
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fixedOutputs, type StepKindInfo } from "../../contract/step-kind.ts";
 import { kindVersion, stepKinds } from "../../engine/kinds.ts";
-import { hashFiles, sourceClosure } from "../../engine/source-hash.ts";
+import { hashFiles, sourceClosure } from "../../engine/project.ts";
 import { cacheKey, explainChange } from "../../engine/store/cache-key.ts";
 import { compileText } from "../../pipelines/index.ts";
 
@@ -68,4 +68,12 @@ test("changed kind code changes the step's cache key, and the plan names the kin
   const b = keyOf(sizedKind(3, "bbbbbbbbbbbbbbbb"));
   assert.notEqual(a.key, b.key);
   assert.deepEqual(explainChange(a.components, b.components), ["code of sized changed (version aaaaaaaa -> bbbbbbbb)"]);
+});
+
+test("a long value that changed near its end is shown around the change", () => {
+  const components = (run: string) => ({ kind: "shell", kindVersion: "v", with: { run } });
+  const before = components("python train.py --data data/train --epochs 10 --lr 0.001 --seed 1");
+  const after = components("python train.py --data data/train --epochs 10 --lr 0.002 --seed 1");
+  const [line] = explainChange(before, after);
+  assert.match(line!, /^with\.run: \.\.\..*--lr 0\.001.* -> \.\.\..*--lr 0\.002/);
 });

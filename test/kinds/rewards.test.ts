@@ -1,4 +1,4 @@
-// Specification of the UniGRPO rewards (MMADA.md §4): answer 2.0 + format 0.5 for reasoning,
+// Specification of the UniGRPO rewards (docs/mmada.md §4): answer 2.0 + format 0.5 for reasoning,
 // 0.1 * CLIP-like for captions, 0.1 * CLIP-like + 0.1 * ImageReward-like for text-to-image.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -15,9 +15,9 @@ import {
   stepReward,
   t2iReward,
   untilEos,
-} from "../../activities/mmada/eval/rewards.ts";
-import { scoreText } from "../../activities/mmada/eval/scoring.ts";
-import type { TextPrompt } from "../../activities/mmada/eval/prompts.ts";
+} from "../../mmada/eval/rewards.ts";
+import { scoreText } from "../../mmada/eval/scoring.ts";
+import type { TextPrompt } from "../../mmada/eval/prompts.ts";
 
 describe("reasoning reward", () => {
   it("gives 2.5 for the right answer in the right format", () => {

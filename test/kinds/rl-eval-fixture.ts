@@ -1,16 +1,16 @@
 // Inputs for the unigrpo and evaluate tests, built directly (no train-vq / train steps, so the
 // tests stay fast): a tiny dataset with every task (yes/no questions included), an untrained patch
 // VQ with a 2x2 grid and the tokens it makes, an untrained digit classifier, and a tiny model
-// checkpoint in the format the train kind writes (activities/mmada/model-io.ts).
+// checkpoint in the format the train kind writes (mmada/training/checkpoints.ts).
 import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
-import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type TaskRecords } from "../../activities/mmada/data/dataset-format.ts";
-import { writeManifest, writeSplit } from "../../activities/prepare-data/write-dataset.ts";
-import { digitsOf, readDataset, SPLITS } from "../../activities/mmada/dataset.ts";
-import { MODEL_CHECKPOINT_KIND, saveModelCheckpoint } from "../../activities/mmada/model-io.ts";
-import { TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../../activities/mmada/tokens-artifact.ts";
+import { DATASET_FORMAT, DATASET_FORMAT_VERSION, type DatasetManifest, type TaskRecords, writeManifest, writeSplit } from "../../mmada/data/format.ts";
+import { digitsOf, readDataset } from "../../mmada/data/read.ts";
+import { SPLITS } from "../../mmada/data/vocab.ts";
+import { MODEL_CHECKPOINT_KIND, saveModelCheckpoint } from "../../mmada/training/checkpoints.ts";
+import { type Tokens, TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens } from "../../mmada/data/tokens.ts";
 import { putArtifact } from "../../engine/store/artifacts.ts";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
 import { createClassifier, saveClassifier } from "../../model/classifier.ts";
 import { makeConfig } from "../../model/config.ts";

@@ -1,12 +1,12 @@
-// Dataset records -> layouts per mix task (activities/mmada/task-sources.ts) and the tokens
-// artifact round trip (activities/mmada/tokens-artifact.ts). No model needed: codes are made up.
+// Dataset records -> layouts per mix task (mmada/training/tasks.ts) and the tokens
+// artifact round trip (mmada/data/tokens.ts). No model needed: codes are made up.
 import assert from "node:assert/strict";
 import { truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { readDataset, type Dataset } from "../../activities/mmada/dataset.ts";
-import { CAPTION_QUESTION, splitSources } from "../../activities/mmada/task-sources.ts";
-import { checkTokensMatch, codesFile, readTokens, TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens, type Tokens } from "../../activities/mmada/tokens-artifact.ts";
+import { type Dataset, readDataset } from "../../mmada/data/read.ts";
+import { CAPTION_QUESTION, splitSources } from "../../mmada/training/tasks.ts";
+import { checkTokensMatch, codesFile, readTokens, type Tokens, TOKENS_FORMAT, TOKENS_FORMAT_VERSION, writeTokens } from "../../mmada/data/tokens.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import { makeConfig } from "../../model/config.ts";
 import { layoutContext, ROLE_ANSWER, ROLE_IMAGE, ROLE_PROMPT } from "../../model/layouts.ts";

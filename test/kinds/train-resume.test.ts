@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { copyFile, readFile, truncate, writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { checkpointPath } from "../../activities/kit/checkpoint-folder.ts";
-import { loadModelCheckpoint } from "../../activities/mmada/model-io.ts";
+import { checkpointPath } from "../../activities/kit/training-loop.ts";
+import { loadModelCheckpoint } from "../../mmada/training/checkpoints.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { disposeModel } from "../../model/transformer.ts";
 import { makeContext, makeWorkspace, type TestContext, type Workspace } from "./helpers.ts";

@@ -2,10 +2,11 @@
 // running sum written as JSON), so its contract is checked apart from any model: cadence, resume
 // from the newest acceptable checkpoint, keep-last-K-and-best, cancellation, divergence.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { trainResumably, type TrainingRun } from "../../activities/kit/training-loop.ts";
-import type { MetricPoint } from "../../contract/artifacts.ts";
+import { type TrainingRun, trainResumably } from "../../activities/kit/training-loop.ts";
+import type { MetricPoint } from "../../contract/step-io.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { NonFiniteLossError } from "../../model/gradient-step.ts";
 import { makeContext, makeWorkspace, type TestContext, type Workspace } from "./helpers.ts";
@@ -33,7 +34,9 @@ function toyRun(o: { steps: number; every: number; keep?: number; scores?: Recor
       every: o.every,
       keep: o.keep ?? 10,
       async save(file, done, history: MetricPoint[], score) {
-        await writeFile(file, JSON.stringify({ run: o.run ?? "toy", done, sum: state.sum, history, score }));
+        const text = JSON.stringify({ run: o.run ?? "toy", done, sum: state.sum, history, score });
+        await writeFile(file, text);
+        return { sha256: createHash("sha256").update(text).digest("hex"), size: Buffer.byteLength(text) };
       },
       async restore(f) {
         const saved = JSON.parse(await readFile(f.path, "utf8")) as { run: string; sum: number; history: MetricPoint[] };
@@ -58,7 +61,9 @@ describe("trainResumably", () => {
     assert.equal(state.sum, 21);
     assert.equal(result.startStep, 0);
     assert.deepEqual(result.history.map((m) => m.step), [1, 2, 3, 4, 5, 6, 7]);
-    assert.match(result.finalCheckpoint ?? "", /step-7\.ckpt$/);
+    assert.match(result.finalCheckpoint?.path ?? "", /step-7\.ckpt$/);
+    const bytes = await readFile(result.finalCheckpoint!.path);
+    assert.equal(result.finalCheckpoint!.sha256, createHash("sha256").update(bytes).digest("hex"), "the final checkpoint's hash is the one its writer computed");
     assert.deepEqual(ctx.progressCalls.map((p) => p.step), [1, 2, 3, 4, 5, 6, 7]);
   });
 

@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { readdir, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { checkpointPath } from "../../activities/kit/checkpoint-folder.ts";
-import { loadModelCheckpoint, type LoadedModel } from "../../activities/mmada/model-io.ts";
+import { checkpointPath } from "../../activities/kit/training-loop.ts";
+import { type LoadedModel, loadModelCheckpoint } from "../../mmada/training/checkpoints.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { KINDS } from "../../activities/registry.ts";
 import { makeContext, makeWorkspace, type TestContext, type Workspace } from "./helpers.ts";
-import { makeFixture, type Fixture } from "./rl-eval-fixture.ts";
+import { type Fixture, makeFixture } from "./rl-eval-fixture.ts";
 import { kindRunner, kindWith } from "../kind-runner.ts";
 
 const runUnigrpo = kindRunner("unigrpo");

@@ -1,9 +1,8 @@
 // The inputs every train test needs, built once per test file through the real step kinds:
 // tiny dataset -> train-vq -> tokenize-images.
-import type { ArtifactRef } from "../../contract/artifacts.ts";
-import type { StepResult } from "../../contract/step-io.ts";
+import type { ArtifactRef, StepResult } from "../../contract/step-io.ts";
 import { initBackend } from "../../model/backend.ts";
-import { makeContext, tinyDataset, TINY_MODEL, TINY_VQ, type Workspace } from "./helpers.ts";
+import { makeContext, TINY_MODEL, TINY_VQ, tinyDataset, type Workspace } from "./helpers.ts";
 import { kindRunner } from "../kind-runner.ts";
 import { TEST_BACKEND } from "../model/test-backend.ts";
 

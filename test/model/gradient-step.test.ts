@@ -5,10 +5,10 @@ import { before, describe, it } from "node:test";
 import { initBackend } from "../../model/backend.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
-import { constantLr, cosineWithWarmup } from "../../model/schedule.ts";
+import { cosineWithWarmup } from "../../model/schedule.ts";
 import { NonFiniteLossError, type StepInfo } from "../../model/gradient-step.ts";
-import { runSteps } from "./run-steps.ts";
-import type { Params } from "../../model/types.ts";
+import { constantLr, runSteps } from "./run-steps.ts";
+import type { Params } from "../../model/ops.ts";
 import { TEST_BACKEND } from "./test-backend.ts";
 
 before(async () => {

@@ -1,4 +1,4 @@
-// Sequence layouts (MMADA.md §1) and the character tokenizer they use.
+// Sequence layouts (docs/mmada.md §1) and the character tokenizer they use.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
@@ -17,21 +17,7 @@ import {
 } from "../../model/layouts.ts";
 import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
-import {
-  ASSISTANT_ID,
-  BOS_ID,
-  END_THINK_ID,
-  EOI_ID,
-  EOS_ID,
-  IPAD_ID,
-  MASK_ID,
-  MMU_ID,
-  SOI_ID,
-  T2I_ID,
-  THINK_ID,
-  UNK_ID,
-  USER_ID,
-} from "../../model/vocab.ts";
+import { ASSISTANT_ID, BOS_ID, END_THINK_ID, EOI_ID, EOS_ID, IPAD_ID, MASK_ID, MMU_ID, SOI_ID, T2I_ID, THINK_ID, UNK_ID, USER_ID } from "../../model/vocab.ts";
 
 const tok = new CharTokenizer();
 const config = makeConfig({ textVocabSize: tok.vocabSize, textLength: 24, gridH: 2, gridW: 3, codebookSize: 10 });

@@ -1,4 +1,4 @@
-// Mixed-task loss (MMADA.md §2) on logits whose cross-entropy is known in closed form, and the
+// Mixed-task loss (docs/mmada.md §2) on logits whose cross-entropy is known in closed form, and the
 // per-token log-probs UniGRPO uses.
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";

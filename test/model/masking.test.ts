@@ -1,4 +1,4 @@
-// The two masking rules and the loss weights they produce (MMADA.md §2), as properties.
+// The two masking rules and the loss weights they produce (docs/mmada.md §2), as properties.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";

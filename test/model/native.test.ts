@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { initBackend } from "../../model/backend.ts";
 import { DEFAULT_CONFIG, makeConfig, type ModelConfig } from "../../model/config.ts";
-import { chatLayout, layoutContext, lmLayout, mmuLayout, t2iLayout, type Layout } from "../../model/layouts.ts";
+import { chatLayout, type Layout, layoutContext, lmLayout, mmuLayout, t2iLayout } from "../../model/layouts.ts";
 import { mixedLoss, STAGE1_COEFFICIENTS, tokenLogProbs } from "../../model/loss.ts";
-import { type MaskedBatch, maskBatch } from "../../model/masking.ts";
-import { type Kernels, nativeAddon, nativeStatus, setNativeThreads } from "../../model/native/index.ts";
+import { maskBatch, type MaskedBatch } from "../../model/masking.ts";
+import { type Kernels, nativeAddon, nativeStatus, useThreads } from "../../model/native/index.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
@@ -34,7 +34,7 @@ before(async () => {
   if (s.loaded) threadsBefore = s.addon.threads();
 });
 after(() => {
-  if (nativeStatus().loaded) setNativeThreads(threadsBefore);
+  if (nativeStatus().loaded) useThreads(threadsBefore);
 });
 
 /** Skips the test, visibly, when the add-on is not built. */
@@ -178,10 +178,10 @@ describe("native kernels", () => {
     const model = createModel(DEFAULT_CONFIG, new Rng(3));
     const batch = mixedBatch(DEFAULT_CONFIG, 16, new Rng(4));
     const runs = [1, 2].map((n) => {
-      setNativeThreads(n);
+      useThreads(n);
       return { ...lossAndGrads(model, batch, "native"), logits: logits(model, batch, "native") };
     });
-    setNativeThreads(threadsBefore);
+    useThreads(threadsBefore);
     const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
     assert.equal(two.loss, one.loss);
     assert.deepEqual(two.parts, one.parts);

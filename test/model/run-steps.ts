@@ -6,7 +6,7 @@ import { gradientStep, type LossOutput, type StepInfo } from "../../model/gradie
 import type { Optimizer } from "../../model/optim.ts";
 import type { Rng } from "../../model/rng.ts";
 import type { LrSchedule } from "../../model/schedule.ts";
-import type { Params } from "../../model/types.ts";
+import type { Params } from "../../model/ops.ts";
 
 export interface RunSteps {
   params: Params;
@@ -28,4 +28,9 @@ export async function runSteps(o: RunSteps): Promise<void> {
     o.onStep?.(info);
   }
   await o.onEnd?.(o.steps);
+}
+
+/** A constant learning rate (the tests' schedule: no warmup, no decay to reason about). */
+export function constantLr(lr: number): LrSchedule {
+  return () => lr;
 }

@@ -1,4 +1,4 @@
-// Specification of the MaskGIT image sampler with classifier-free guidance (MMADA.md §5, §7).
+// Specification of the MaskGIT image sampler with classifier-free guidance (docs/mmada.md §5, §7).
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -7,11 +7,11 @@ import { initBackend } from "../../model/backend.ts";
 import { imageTokenCount, makeConfig } from "../../model/config.ts";
 import { layoutContext, t2iLayout } from "../../model/layouts.ts";
 import { Rng } from "../../model/rng.ts";
-import { annealedTemperature, cfgCombine, maskLength, sampleImage, type ImageSampleOptions } from "../../model/sample-image.ts";
+import { annealedTemperature, cfgCombine, type ImageSampleOptions, maskLength, sampleImage } from "../../model/sample-image.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
-import type { LogitsFn } from "../../model/types.ts";
-import { MASK_ID, imageTokenId } from "../../model/vocab.ts";
+import type { LogitsFn } from "../../model/ops.ts";
+import { imageTokenId, MASK_ID } from "../../model/vocab.ts";
 import { TEST_BACKEND } from "./test-backend.ts";
 
 // Unified vocabulary of the stand-in: text ids 0..9, image codes 10..15, MASK 16.

@@ -1,4 +1,4 @@
-// Specification of the semi-autoregressive text sampler (MMADA.md §5, §7).
+// Specification of the semi-autoregressive text sampler (docs/mmada.md §5, §7).
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -10,7 +10,7 @@ import { Rng } from "../../model/rng.ts";
 import { numTransferTokens, sampleText, type TextSampleResult } from "../../model/sample-text.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
-import type { LogitsFn } from "../../model/types.ts";
+import type { LogitsFn } from "../../model/ops.ts";
 import { MASK_ID } from "../../model/vocab.ts";
 import { TEST_BACKEND } from "./test-backend.ts";
 
@@ -214,7 +214,7 @@ describe("sampleText", () => {
   });
 });
 
-/** The invariants of MMADA.md §5 checked on a trace. */
+/** The invariants of docs/mmada.md §5 checked on a trace. */
 function checkTrace(out: TextSampleResult, input: Int32Array, starts: number[], ends: number[], stepsPerBlock: number): void {
   const { length, batch } = out;
   let previous = input;

@@ -91,7 +91,7 @@ describe("transformer", () => {
     const PEAK_LR = 5e-3;
     const WARMUP = 20;
     const opt = new AdamW(model.params, { weightDecay: 0 });
-    // the chat row shares the lm slice's mean (MMADA.md §2), halving each row's weight there: lm 2
+    // the chat row shares the lm slice's mean (docs/mmada.md §2), halving each row's weight there: lm 2
     // gives every row the weight it has alone
     const coeffs = { t2i: 1, lm: 2, mmu: 1 };
     let first = 0;

@@ -1,4 +1,4 @@
-// Specification of UniGRPO (MMADA.md §4, §7): advantages, mask ratios, response-only masks shared by
+// Specification of UniGRPO (docs/mmada.md §4, §7): advantages, mask ratios, response-only masks shared by
 // policy / old / reference, old log-probs taken once, means over masked tokens, and a real update.
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -6,17 +6,14 @@ import fc from "fast-check";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../model/backend.ts";
 import { makeConfig } from "../../model/config.ts";
-import { ROLE_ANSWER, chatLayout, layoutContext } from "../../model/layouts.ts";
+import { chatLayout, layoutContext, ROLE_ANSWER } from "../../model/layouts.ts";
 import { tokenLogProbs } from "../../model/loss.ts";
-import { matmul2d } from "../../model/ops.ts";
+import { type LogitsFn, matmul2d, type Params } from "../../model/ops.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { CharTokenizer } from "../../model/text-tokenizer.ts";
 import { createModel, disposeModel, logitsFn } from "../../model/transformer.ts";
-import type { LogitsFn, Params } from "../../model/types.ts";
-import {
-  DIFFUSION_STEPS, groupAdvantages, maskRatios, responseMasks, sampleGroup, unigrpoUpdate, type Group,
-} from "../../model/unigrpo.ts";
+import { DIFFUSION_STEPS, type Group, groupAdvantages, maskRatios, responseMasks, unigrpoUpdate } from "../../model/unigrpo.ts";
 import { MASK_ID } from "../../model/vocab.ts";
 import { TEST_BACKEND } from "./test-backend.ts";
 
@@ -278,45 +275,5 @@ describe("unigrpoUpdate", () => {
     assert.ok(after[1]! < before[1]!, `negative advantage: ${before[1]} -> ${after[1]}`);
     disposeModel(policy);
     disposeModel(reference);
-  });
-});
-
-describe("sampleGroup", () => {
-  it("samples G text responses after the prompt and scores each", async () => {
-    const model = tinyModel(6);
-    const prompt = new Int32Array(LENGTH).fill(MASK).fill(1, 0, PROMPT_LEN);
-    const seen: Int32Array[] = [];
-    const g = await sampleGroup({
-      logitsFn: model.policy, prompt, size: 4, rng: new Rng(1),
-      sampler: { kind: "text", options: { maskId: MASK, genStart: PROMPT_LEN, steps: 6, blockLength: 3, temperature: 1, vocabRange: { start: 0, end: TEXT_VOCAB } } },
-      reward: ({ row, response }) => (seen.push(response), row[PROMPT_LEN] === 2 ? 1 : 0),
-    });
-    assert.equal(g.rows.length, 4 * LENGTH);
-    assert.equal(seen.length, 4);
-    for (let i = 0; i < 4; i++) {
-      assert.deepEqual(g.rows.subarray(i * LENGTH, i * LENGTH + PROMPT_LEN), prompt.subarray(0, PROMPT_LEN));
-      assert.deepEqual(seen[i], g.rows.subarray(i * LENGTH + PROMPT_LEN, (i + 1) * LENGTH));
-      for (let l = 0; l < LENGTH; l++) assert.equal(g.responseMask[i * LENGTH + l], l >= PROMPT_LEN ? 1 : 0);
-      assert.equal(g.rewards[i], g.rows[i * LENGTH + PROMPT_LEN] === 2 ? 1 : 0);
-    }
-  });
-
-  it("samples G images whose response region is the image slice and whose reward sees VQ codes", async () => {
-    const model = tinyModel(7);
-    const imageStart = 3;
-    const n = 6;
-    const prompt = Int32Array.from([1, 2, 8, ...new Array<number>(n).fill(MASK), 9]); // caption, <soi>, image, <eoi>
-    const g = await sampleGroup({
-      logitsFn: model.policy, prompt, size: 3, rng: new Rng(2),
-      sampler: { kind: "image", options: { maskId: MASK, imageStart, numImageTokens: n, codeOffset: TEXT_VOCAB, codebookSize: CODEBOOK, steps: 4 } },
-      reward: ({ response }) => (assert.ok(response.every((c) => c >= 0 && c < CODEBOOK)), response.filter((c) => c === 0).length),
-    });
-    for (let i = 0; i < 3; i++) {
-      for (let l = 0; l < LENGTH; l++) {
-        const inImage = l >= imageStart && l < imageStart + n;
-        assert.equal(g.responseMask[i * LENGTH + l], inImage ? 1 : 0);
-        if (inImage) assert.ok(g.rows[i * LENGTH + l]! >= TEXT_VOCAB && g.rows[i * LENGTH + l]! < MASK);
-      }
-    }
   });
 });

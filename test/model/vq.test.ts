@@ -6,11 +6,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { initBackend } from "../../model/backend.ts";
-import { gatherRows, meanImageMse, patchify, unpatchify } from "../../model/images.ts";
+import { gatherRows, patchify, unpatchify } from "../../model/images.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import {
-  codebookStats, createVq, decode, DEFAULT_VQ_CONFIG, disposeVq, encode, encodeLatents, loadVq, numTokens, reconstructionMse, saveVq, vqDecayFilter, vqLoss,
+  codebookStats,
+  createVq,
+  decode,
+  DEFAULT_VQ_CONFIG,
+  disposeVq,
+  encode,
+  encodeLatents,
+  loadVq,
+  numTokens,
+  reconstructionMse,
+  saveVq,
+  vqDecayFilter,
+  vqLoss,
 } from "../../model/vq.ts";
 import { initCodebookKmeans, isCodebookInitialised, trainVqStep } from "../../model/vq-train.ts";
 import { loadMnist, PIXELS } from "./mnist-fixture.ts";
@@ -161,3 +173,13 @@ describe("VQ-VAE", () => {
     tf.dispose([x, ...Object.values(vq.params)]);
   });
 });
+
+/** MSE of predicting every image by the per-pixel mean image: the floor a reconstruction must beat. */
+function meanImageMse(images: Float32Array, pixels: number): number {
+  const n = images.length / pixels;
+  const mean = new Float64Array(pixels);
+  for (let i = 0; i < images.length; i++) mean[i % pixels]! += images[i]! / n;
+  let se = 0;
+  for (let i = 0; i < images.length; i++) se += (images[i]! - mean[i % pixels]!) ** 2;
+  return se / images.length;
+}

@@ -1,21 +1,21 @@
-// What the engine asks before running a step: is there a cache hit, a checkpoint to resume from, and
-// what did the last execution of this step look like.
+// What the engine asks before running a step: is there a cache hit, and what did the last execution
+// of this step look like; and the checkpoints a step reported, as the run's detail shows them.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef } from "../../contract/step-io.ts";
 import {
   executionIdOf,
   findCachedOutputs,
-  findCheckpoints,
+  getRun,
   lastExecutionOfStep,
-  recordCheckpoint,
   recordExecutionCached,
   recordExecutionEnd,
+  type RecordExecutionEndInput,
   recordExecutionStart,
   recordRunStart,
-  type RecordExecutionEndInput,
+  recordStepReport,
 } from "../../runs/index.ts";
-import { makePlan, ref, specTextOf, tempDb, type TempDb } from "./fixtures.ts";
+import { makePlan, ref, specTextOf, stepReport, tempDb, type TempDb } from "./fixtures.ts";
 
 const KEY = "cache-key-data";
 const plan = makePlan();
@@ -62,26 +62,20 @@ describe("cache lookups", () => {
     assert.equal(findCachedOutputs(t.db, KEY)?.executionId, source);
   });
 
-  it("lists checkpoints of every execution with the key, newest step first", () => {
+  it("an execution's detail lists every checkpoint its reports named, once each, newest step first", () => {
     const failed = runData("r1", "failed", "x");
-    const running = runData("r2", "running", "y");
-    runData("r3", "running", "z", "unrelated");
-    recordCheckpoint(t.db, { executionId: failed, artifact: ref("c100", "checkpoint"), step: 100 });
-    recordCheckpoint(t.db, { executionId: failed, artifact: ref("c200", "checkpoint"), step: 200 });
-    recordCheckpoint(t.db, { executionId: running, artifact: ref("c300", "checkpoint"), step: 300 });
-    recordCheckpoint(t.db, { executionId: running, artifact: ref("c50", "checkpoint"), step: 50 });
-    recordCheckpoint(t.db, { executionId: executionIdOf("r3", "data"), artifact: ref("c999", "checkpoint"), step: 999 });
-    const found = findCheckpoints(t.db, KEY);
+    recordStepReport(t.db, failed, stepReport({ checkpoints: [{ step: 100, artifact: ref("c100", "checkpoint") }] }));
+    recordStepReport(t.db, failed, stepReport({ checkpoints: [{ step: 100, artifact: ref("c100", "checkpoint") }, { step: 200, artifact: ref("c200", "checkpoint") }] }));
+    recordStepReport(t.db, failed, stepReport({ checkpoints: [{ step: 50, artifact: ref("c50", "checkpoint") }] }));
+    const detail = getRun(t.db, "r1")!.executions.find((e) => e.execution.id === failed)!;
     assert.deepEqual(
-      found.map((c) => [c.executionId, c.step, c.artifact.sha256]),
+      detail.checkpoints.map((c) => [c.step, c.artifact.sha256]),
       [
-        [running, 300, ref("c300").sha256],
-        [failed, 200, ref("c200").sha256],
-        [failed, 100, ref("c100").sha256],
-        [running, 50, ref("c50").sha256],
+        [200, ref("c200").sha256],
+        [100, ref("c100").sha256],
+        [50, ref("c50").sha256],
       ],
     );
-    assert.deepEqual(findCheckpoints(t.db, "no-such-key"), []);
   });
 
   it("lastExecutionOfStep: newest execution of the step in that pipeline, with its cache components", () => {

@@ -2,17 +2,8 @@
 // (racing the other writer through the migrations) and makes WRITES writes into its own run.
 // Usage: tsx test/runs/concurrent-writer.ts <db file> <run id> <writes>
 import { createInterface } from "node:readline";
-import {
-  closeRunDb,
-  executionIdOf,
-  openRunDb,
-  recordCheckpoint,
-  recordHeartbeat,
-  recordMetrics,
-  recordRunEnd,
-  recordRunStart,
-} from "../../runs/index.ts";
-import { makePlan, ref, specTextOf } from "./fixtures.ts";
+import { closeRunDb, executionIdOf, openRunDb, recordMetrics, recordRunEnd, recordRunStart, recordStepReport } from "../../runs/index.ts";
+import { makePlan, ref, specTextOf, stepReport } from "./fixtures.ts";
 
 /** Write i is of kind WRITE_KINDS[i % 4]; concurrent.test.ts expects the row counts this rotation gives. */
 const WRITE_KINDS = ["checkpoint", "metric", "heartbeat", "metric-retry"] as const;
@@ -30,9 +21,9 @@ function main(): void {
   for (let i = 0; i < writes; i++) {
     const kind = WRITE_KINDS[i % WRITE_KINDS.length];
     // Both writers use the same checkpoint uris: the artifact rows are shared, the events are not.
-    if (kind === "checkpoint") recordCheckpoint(db, { executionId: exec, artifact: ref(`ckpt-${i}`, "checkpoint"), step: i });
+    if (kind === "checkpoint") recordStepReport(db, exec, stepReport({ checkpoints: [{ step: i, artifact: ref(`ckpt-${i}`, "checkpoint") }] }));
     else if (kind === "metric") recordMetrics(db, exec, [{ key: "loss", value: 1 / (i + 1), step: i }]);
-    else if (kind === "heartbeat") recordHeartbeat(db, { executionId: exec, progress: { step: i } });
+    else if (kind === "heartbeat") recordStepReport(db, exec, stepReport({ progress: { step: i } }));
     else recordMetrics(db, exec, [{ key: "loss", value: 1 / (i - 1), step: i - 2 }]); // a retried write
   }
   recordRunEnd(db, { runId, status: "succeeded" });

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef, StepReport } from "../../contract/step-io.ts";
 import type { Plan, PlanStep } from "../../contract/plan.ts";
 import { closeRunDb, openRunDb, type RunDb } from "../../runs/index.ts";
 
@@ -102,4 +102,9 @@ export function snapshot(db: RunDb): { [table: string]: unknown[] } {
 
 export function count(db: RunDb, table: (typeof TABLES)[number], where = "1"): number {
   return (db.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get() as { n: number }).n;
+}
+
+/** A step report (contract/step-io.ts) of attempt 1 on worker `w1`, with `fields` on top. */
+export function stepReport(fields: Partial<StepReport>): StepReport {
+  return { stepId: "data", attempt: 1, worker: "w1", checkpoints: [], progress: {}, ...fields };
 }

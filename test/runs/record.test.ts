@@ -8,17 +8,15 @@ import {
   flattenParams,
   getRun,
   openRunDb,
-  recordCheckpoint,
   recordExecutionCached,
   recordExecutionEnd,
   recordExecutionStart,
-  recordHeartbeat,
-  recordAttempt,
   recordMetrics,
   recordRunEnd,
   recordRunStart,
+  recordStepReport,
 } from "../../runs/index.ts";
-import { count, makePlan, ref, snapshot, specTextOf, tempDb, type TempDb } from "./fixtures.ts";
+import { count, makePlan, ref, snapshot, specTextOf, stepReport, tempDb, type TempDb } from "./fixtures.ts";
 
 const RUN = "run-1";
 const DATA = executionIdOf(RUN, "data");
@@ -76,7 +74,7 @@ describe("record* idempotency", () => {
     );
   });
 
-  it("recordExecutionStart, recordHeartbeat, recordCheckpoint, recordMetrics, recordExecutionEnd", () => {
+  it("recordExecutionStart, recordStepReport, recordMetrics, recordExecutionEnd", () => {
     start(t);
     const input = ref("raw mnist", "dataset", { images: 10 });
     twice(t, () =>
@@ -92,8 +90,7 @@ describe("record* idempotency", () => {
     assert.equal(count(t.db, "executions", "state = 'running'"), 1);
     assert.equal(count(t.db, "events", "direction = 'input'"), 1);
 
-    twice(t, () => recordHeartbeat(t.db, { executionId: DATA, progress: { percent: 50 } }));
-    twice(t, () => recordCheckpoint(t.db, { executionId: DATA, artifact: ref("ckpt 10", "checkpoint"), step: 10 }));
+    twice(t, () => recordStepReport(t.db, DATA, stepReport({ progress: { percent: 50 }, checkpoints: [{ step: 10, artifact: ref("ckpt 10", "checkpoint") }] })));
     twice(t, () => recordMetrics(t.db, DATA, [{ key: "loss", value: 2.5, step: 10 }]));
     twice(t, () =>
       recordExecutionEnd(t.db, {
@@ -161,16 +158,19 @@ describe("record* idempotency", () => {
     assert.equal(e.inputs.data!.sha256, ref("b").sha256);
   });
 
-  it("recordAttempt names the real attempt and worker, but never reopens a finished step", () => {
+  it("a step report names the real attempt and worker, but never reopens or renames a finished step", () => {
     start(t);
     recordExecutionStart(t.db, { executionId: DATA, attempt: 1, worker: "(queued)", cacheKey: "k", cacheComponents: {}, inputs: {} });
-    twice(t, () => assert.equal(recordAttempt(t.db, { executionId: DATA, attempt: 2, worker: "host:42" }), true));
+    twice(t, () => recordStepReport(t.db, DATA, stepReport({ attempt: 2, worker: "host:42" })));
     const row = getRun(t.db, RUN)!.executions[0]!.execution;
     assert.deepEqual([row.state, row.attempt, row.worker], ["running", 2, "host:42"]);
     recordExecutionEnd(t.db, { executionId: DATA, state: "failed", error: "boom" });
-    assert.equal(recordAttempt(t.db, { executionId: DATA, attempt: 3, worker: "zombie" }), false);
-    assert.equal(getRun(t.db, RUN)!.executions[0]!.execution.state, "failed");
-    assert.equal(recordAttempt(t.db, { executionId: "nope/x", attempt: 1, worker: "w" }), false);
+    const late = ref("late ckpt", "checkpoint");
+    recordStepReport(t.db, DATA, stepReport({ attempt: 3, worker: "zombie", checkpoints: [{ step: 5, artifact: late }] }));
+    const after = getRun(t.db, RUN)!.executions[0]!;
+    assert.deepEqual([after.execution.state, after.execution.attempt, after.execution.worker], ["failed", 2, "host:42"]);
+    assert.deepEqual(after.checkpoints.map((c) => c.step), [5], "a checkpoint it reports is still recorded");
+    assert.throws(() => recordStepReport(t.db, "nope/x", stepReport({})), /executionId "nope\/x" is not in the run database/);
   });
 
   it("metrics: NaN survives as NaN, a resumed attempt overwrites a step's value", () => {
@@ -191,7 +191,6 @@ describe("record* idempotency", () => {
 
   it("says what is wrong when called with unknown ids or bad values", () => {
     start(t);
-    assert.throws(() => recordHeartbeat(t.db, { executionId: "nope/x", progress: {} }), /executionId "nope\/x" is not in the run database/);
     assert.throws(() => recordRunEnd(t.db, { runId: "nope", status: "succeeded" }), /no run "nope"/);
     assert.throws(() => recordMetrics(t.db, DATA, [{ key: "loss", value: 1, step: -1 }]), /steps are integers >= 0/);
     assert.throws(
@@ -203,9 +202,9 @@ describe("record* idempotency", () => {
       /recordExecutionCached/,
     );
     const a = ref("x");
-    recordCheckpoint(t.db, { executionId: DATA, artifact: a, step: 1 });
+    recordStepReport(t.db, DATA, stepReport({ checkpoints: [{ step: 1, artifact: a }] }));
     assert.throws(
-      () => recordCheckpoint(t.db, { executionId: DATA, artifact: { ...a, sha256: "f".repeat(64) }, step: 2 }),
+      () => recordStepReport(t.db, DATA, stepReport({ checkpoints: [{ step: 2, artifact: { ...a, sha256: "f".repeat(64) } }] })),
       /content-addressed/,
     );
     assert.equal(count(t.db, "events"), 1, "the failed call rolled back entirely");

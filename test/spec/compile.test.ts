@@ -4,24 +4,24 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { canonicalJson } from "../../contract/canonical-json.ts";
+import { canonicalJson } from "../../contract/plan.ts";
 import { stepKinds } from "../../engine/kinds.ts";
 import { formatError } from "../../pipelines/index.ts";
-import { planOf, compile, load } from "./helpers.ts";
+import { compile, load, planOf } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const DIAMOND = "pipelines/examples/diamond.yaml";
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
-test("diamond: a -> (b, c) -> d in topological order, refs become OutputRefs", () => {
+test("diamond: a -> (b, c) -> d in topological order, refs become $output nodes", () => {
   const plan = planOf(load(DIAMOND));
   assert.equal(plan.pipeline, "diamond");
   assert.deepEqual(plan.steps.map((s) => s.id), ["a", "b", "c", "d"]);
   assert.deepEqual(plan.steps.map((s) => s.needs), [[], ["a"], ["a"], ["b", "c"]]);
   const d = plan.steps[3];
   assert.deepEqual(d?.with["inputs"], {
-    b: { $ref: { step: "b", output: "result" } },
-    c: { $ref: { step: "c", output: "result" } },
+    b: { $output: { step: "b", output: "result" } },
+    c: { $output: { step: "c", output: "result" } },
   });
   assert.deepEqual(d?.outputs, { combined: "file" });
   assert.deepEqual(plan.params, { fail: false, n: 3 });

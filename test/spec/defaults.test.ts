@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { isOutputRef } from "../../contract/plan.ts";
 import { withDefaults } from "../../pipelines/index.ts";
 import { errorsOf, load, planOf, stepOf } from "./helpers.ts";
 
@@ -32,7 +31,7 @@ test("the compiled plan holds the kind's defaults beside the written values and 
   assert.equal(w["weightDecay"], 0.01, "defaults are filled");
   assert.equal(w["clip"], 1);
   assert.deepEqual(w["coefficients"], { t2i: 1, lm: 0.1, mmu: 1 });
-  assert.ok(isOutputRef(w["dataset"]), "step outputs stay references");
+  assert.deepEqual(w["dataset"], { $output: { step: "data", output: "dataset" } }, "step outputs stay references");
   const evalWith = stepOf(plan, "eval_stage1").with as { sampler: { [k: string]: unknown } };
   assert.equal(evalWith.sampler["imageTemperature"], 1, "nested defaults are filled next to written fields");
 });

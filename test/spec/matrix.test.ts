@@ -1,7 +1,7 @@
 // Matrix expansion: branch ids, which steps expand, propagation downstream, gather lists.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { errorsOf, planOf, stepOf, compile, load } from "./helpers.ts";
+import { compile, errorsOf, load, planOf, stepOf } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const $ = (expr: string) => `"\${{ ${expr} }}"`;
@@ -69,7 +69,7 @@ test("branches propagate: a step depending on an expanded step is expanded with 
   assert.deepEqual(p.steps.filter((s) => s.specId === "eval").map((s) => s.id), EVAL_IDS);
   const e = stepOf(p, "eval[kl=0.04,seed=1]");
   assert.deepEqual(e.needs, ["train[kl=0.04,seed=1]"]);
-  assert.deepEqual(e.with["inputs"], { model: { $ref: { step: "train[kl=0.04,seed=1]", output: "model" } } });
+  assert.deepEqual(e.with["inputs"], { model: { $output: { step: "train[kl=0.04,seed=1]", output: "model" } } });
 });
 
 test("gather: one step, depends on all branches; refs become lists in branch order", () => {
@@ -77,11 +77,12 @@ test("gather: one step, depends on all branches; refs become lists in branch ord
   assert.equal(r.matrix, undefined);
   assert.deepEqual(r.needs, [...EVAL_IDS, "fetch"].sort());
   const inputs = r.with["inputs"] as { [k: string]: unknown };
-  assert.deepEqual(inputs["scores"], EVAL_IDS.map((step) => ({ $ref: { step, output: "score" } })));
+  assert.deepEqual(inputs["scores"], EVAL_IDS.map((step) => ({ $output: { step, output: "score" } })));
   // A ref to a step that is not expanded stays a single ref.
-  assert.deepEqual(inputs["raw"], { $ref: { step: "fetch", output: "data" } });
+  assert.deepEqual(inputs["raw"], { $output: { step: "fetch", output: "data" } });
   // Inside a longer string: every branch's expression, space separated.
-  assert.equal(r.with["run"], `cat ${EVAL_IDS.map((s) => `\${{ steps.${s}.outputs.score }}`).join(" ")} > $MMADA_OUT/r.txt`);
+  const parts = EVAL_IDS.flatMap((step, i) => [...(i ? [" "] : []), { $output: { step, output: "score" } }]);
+  assert.deepEqual(r.with["run"], { $template: ["cat ", ...parts, " > $MMADA_OUT/r.txt"] });
 });
 
 test("plan order is topological with ties broken by id", () => {

@@ -2,10 +2,10 @@
 // params/matrix at compile time and keep step outputs for the runtime; the registry is injectable.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isOutputRef } from "../../contract/plan.ts";
-import { renderTemplate, templateRefs } from "../../contract/template.ts";
+import { bindWith, kindValue, specView, type WithMap } from "../../contract/with-value.ts";
+import { parseWith } from "../../pipelines/resolve.ts";
 import { stepKinds } from "../../engine/kinds.ts";
-import { errorsOf, planOf, stepOf, compile } from "./helpers.ts";
+import { compile, errorsOf, planOf, stepOf } from "./helpers.ts";
 import { testKinds } from "./test-kinds.ts";
 
 const SPEC = `
@@ -47,26 +47,33 @@ test("longer strings interpolate params at compile time", () => {
   assert.equal(stepOf(plan(), "a").with["run"], "echo n=3 lr=0.001 on=true tag=v1 > $MMADA_OUT/a.txt");
 });
 
-test("a whole step-output expression becomes an OutputRef; project paths stay strings", () => {
+test("a whole step-output expression becomes an $output node; project paths become $file nodes", () => {
   const inputs = stepOf(plan(), "b").with["inputs"] as { [k: string]: unknown };
-  assert.deepEqual(inputs["whole"], { $ref: { step: "a", output: "out" } });
-  assert.ok(isOutputRef(inputs["whole"]));
-  assert.equal(inputs["file"], "pipelines/plan.ts");
+  assert.deepEqual(inputs["whole"], { $output: { step: "a", output: "out" } });
+  assert.deepEqual(inputs["file"], { $file: "pipelines/plan.ts" });
 });
 
-test("step outputs inside longer strings stay expressions (canonical form) and imply needs", () => {
+test("step outputs inside longer strings are template parts and imply needs", () => {
   const b = stepOf(plan(), "b");
-  assert.equal(b.with["run"], "wc -l ${{ steps.a.outputs.out }} ${{ steps.a.outputs.dir }}");
+  assert.deepEqual(b.with["run"], { $template: ["wc -l ", { $output: { step: "a", output: "out" } }, " ", { $output: { step: "a", output: "dir" } }] });
   assert.deepEqual(b.needs, ["a"]);
-  const run = String(b.with["run"]);
-  assert.deepEqual(templateRefs(run), [{ step: "a", output: "out" }, { step: "a", output: "dir" }]);
-  assert.equal(renderTemplate(run, (r) => `/art/${r.step}/${r.output}`), "wc -l /art/a/out /art/a/dir");
+  assert.equal((specView(b.with) as { run: string }).run, "wc -l ${{ steps.a.outputs.out }} ${{ steps.a.outputs.dir }}");
 });
 
-test("templates handle matrix branch ids", () => {
-  const s = "x ${{ steps.train[kl=0.01,seed=1].outputs.model }} y";
-  assert.deepEqual(templateRefs(s), [{ step: "train[kl=0.01,seed=1]", output: "model" }]);
-  assert.equal(renderTemplate(s, (r) => r.step), "x train[kl=0.01,seed=1] y");
+test("bound to the run's outputs, a template becomes the artifacts' paths and the whole reference the artifact", () => {
+  const b = stepOf(plan(), "b");
+  const art = (name: string) => ({ sha256: name.repeat(64).slice(0, 64), uri: `artifacts/${name}`, kind: "file", size: 1 });
+  const { with: bound, inputs } = bindWith(b.with, { a: { out: art("a"), dir: art("d") } });
+  const w = kindValue(bound as WithMap, (r) => `/ws/${r.uri}`) as { run: string; inputs: { whole: unknown } };
+  assert.equal(w.run, "wc -l /ws/artifacts/a /ws/artifacts/d");
+  assert.deepEqual(w.inputs.whole, art("a"));
+  assert.deepEqual(Object.keys(inputs).sort(), ["inputs.whole", "steps.a.outputs.dir", "steps.a.outputs.out"]);
+  assert.throws(() => bindWith(b.with, {}), /output 'out' of step 'a' is not available/);
+});
+
+test("a mapping whose keys could pass for nodes is a $literal, read no further", () => {
+  const parsed = parseWith({ size: "${{ params.n }}", extra: { $output: "${{ params.n }}" } }, { n: 3 }, {});
+  assert.deepEqual(parsed, { size: 3, extra: { $literal: { $output: "${{ params.n }}" } } });
 });
 
 test("declared outputs carry their artifact kinds", () => {
@@ -92,4 +99,11 @@ test("kind mismatch: a file given where a dataset is expected", () => {
 test("the registry is injectable: without the test kinds, they are unknown", () => {
   const errors = errorsOf(compile(SPEC, "refs.yaml", { kinds: stepKinds() }));
   assert.deepEqual(errors.map((e) => e.code), ["E_UNKNOWN_KIND", "E_UNKNOWN_KIND"]);
+});
+
+test("expressions inside a $literal mapping are not read: no unknown-step error for them", () => {
+  const spec = SPEC.replace("inputs: { whole:", 'env: { $raw: "${{ steps.nowhere.outputs.x }}" }\n      inputs: { whole:');
+  const codes = errorsOf(compile(spec, "refs.yaml", { kinds: testKinds })).map((e) => e.code);
+  assert.ok(codes.length > 0, "command has no env field: the schema still reports it");
+  assert.ok(!codes.includes("E_UNKNOWN_STEP"), `the literal's text is not an expression: ${codes.join(", ")}`);
 });

@@ -1,10 +1,10 @@
 // Small pure helpers: canonical JSON, "did you mean", durations, path escapes, graph order.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { canonicalJson } from "../../contract/canonical-json.ts";
+import { canonicalJson } from "../../contract/plan.ts";
 import { escapesRoot } from "../../pipelines/check-steps.ts";
 import { stepKinds } from "../../engine/kinds.ts";
-import { closest, editDistance } from "../../pipelines/did-you-mean.ts";
+import { closest, editDistance } from "../../pipelines/names.ts";
 import { MAX_RETRY_INTERVAL_MS, MAX_TIMEOUT_MS } from "../../contract/limits.ts";
 import { durationProblem, parseDuration } from "../../pipelines/durations.ts";
 import { formatError } from "../../pipelines/errors.ts";

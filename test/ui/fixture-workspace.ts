@@ -1,7 +1,7 @@
 // A small workspace for the UI's tests without Temporal: a run database with two runs of a plan whose
 // last step is an `evaluate` (accuracies with and without a recorded `<bench>_n`, curves with steps),
 // and that step's outputs on disk: report.json (counts, sample answers) and a samples folder with a
-// digit grid PNG and predictions.json, laid out as activities/evaluate.ts writes them.
+// digit grid PNG and predictions.json, laid out as activities/evaluate/run.ts writes them.
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +23,7 @@ export const TRAIN = "train[lr=0.001]";
 export const EVAL = "eval";
 export const RUN_A = "ui-a";
 export const RUN_B = "ui-b";
-/** The grid: 10 prompted digits x 2 samples of 28x28, 2-pixel gaps (activities/eval/png-grid.ts). */
+/** The grid: 10 prompted digits x 2 samples of 28x28, 2-pixel gaps (mmada/eval/png-grid.ts). */
 export const GRID = { rows: 10, cols: 2, side: 28, gap: 2 } as const;
 export const LOSS_A = [
   { step: 10, value: 2.0 },

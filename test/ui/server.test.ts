@@ -11,7 +11,7 @@ import { closeRunDb, getRun, openRunDbReadOnly, type RunDb } from "../../runs/in
 import { createUiApp, startUi } from "../../ui/server.ts";
 import { loopbackHosts } from "../../ui/security.ts";
 import { REPO_ROOT, STACK_FRAME } from "../e2e/engine/helpers.ts";
-import { EVAL, fixtureWorkspace, RUN_A, RUN_B, type FixtureWorkspace } from "./fixture-workspace.ts";
+import { EVAL, fixtureWorkspace, type FixtureWorkspace, RUN_A, RUN_B } from "./fixture-workspace.ts";
 
 const PORT = 8799;
 const HOST = `127.0.0.1:${PORT}`;
@@ -59,6 +59,8 @@ describe("pages and JSON", () => {
     assert.match(page, /data-key="gsm8k_acc" data-value="0.25" data-n="8"/);
     assert.match(page, /<span class="ci" title="95% Wilson interval">\[0\.071, 0\.591\]<\/span>/);
     assert.match(page, /&lt;b&gt;3&lt;\/b&gt;/, "a generated answer is text, never markup");
+    // its boxes are links, which an image (presentational content) may not hold: axe's nested-interactive
+    assert.match(page, /<svg class="dag" id="dag" [^>]*role="group" aria-label="steps of the run and their dependencies">/);
     assert.equal((await get("/runs/nope")).status, 404);
   });
 

@@ -5,18 +5,17 @@ import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker, type WorkerOptions } from "@temporalio/worker";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
-import type { ArtifactRef } from "../../contract/artifacts.ts";
+import type { ArtifactRef, StepInput, StepOutcome, StepReport } from "../../contract/step-io.ts";
 import { dbQueueName, taskQueueOf } from "../../contract/ids.ts";
 import type { Plan } from "../../contract/plan.ts";
 import type { DbActivities, FinishStepInput, PreparedStep, RunPipelineInput, StartRunInput, StepActivities } from "../../contract/run.ts";
-import type { StepInput, StepResult } from "../../contract/step-io.ts";
 import { temporalBinary } from "../../engine/temporal/dev-server.ts";
-import { workflowBundle } from "../../engine/temporal/bundle.ts";
-import { installRuntime } from "../../engine/temporal/worker.ts";
+import { installRuntime, workflowBundle } from "../../engine/temporal/worker.ts";
 import { stepKinds } from "../../engine/kinds.ts";
 import { compileText } from "../../pipelines/index.ts";
 
-export const DB_QUEUE = dbQueueName("test");
+export const WORKSPACE = "test";
+export const DB_QUEUE = dbQueueName(WORKSPACE);
 
 export async function startEnv(): Promise<TestWorkflowEnvironment> {
   installRuntime();
@@ -76,7 +75,7 @@ function outputsOf(stepId: string, outputs: Record<string, string>): Record<stri
 /** Stub step activity: runs the script of each step, recording start/end times and concurrency. */
 export function stubSteps(scripts: Record<string, StepScript>, trace: { id: string; start: number; end?: number }[]): StepActivities {
   return {
-    async runStep(input: StepInput): Promise<StepResult> {
+    async runStep(input: StepInput): Promise<StepOutcome> {
       const s = scripts[input.step.id] ?? {};
       const entry: { id: string; start: number; end?: number } = { id: input.step.id, start: Date.now() };
       trace.push(entry);
@@ -90,8 +89,9 @@ export function stubSteps(scripts: Record<string, StepScript>, trace: { id: stri
       } finally {
         entry.end = Date.now();
       }
-      if (s.fail) throw ApplicationFailure.create({ message: s.fail, nonRetryable: true, details: [{ checkpoints: [] }] });
-      return { artifacts: outputsOf(input.step.id, input.step.outputs), metrics: [] };
+      const report: StepReport = { stepId: input.step.id, attempt: ctx.info.attempt, worker: "stub", checkpoints: [], progress: {} };
+      if (s.fail) throw ApplicationFailure.create({ message: s.fail, nonRetryable: true, details: [{ report }] });
+      return { artifacts: outputsOf(input.step.id, input.step.outputs), metrics: [], report };
     },
   };
 }
@@ -102,12 +102,12 @@ export async function startWorkers(env: TestWorkflowEnvironment, plan: Plan, db:
   const workers = [
     await Worker.create({ ...common, taskQueue: DB_QUEUE, workflowBundle: await workflowBundle(), activities: db }),
   ];
-  for (const q of new Set(plan.steps.map(taskQueueOf))) {
+  for (const q of new Set(plan.steps.map((s) => taskQueueOf(WORKSPACE, s)))) {
     workers.push(await Worker.create({ ...common, taskQueue: q, activities: steps, maxConcurrentActivityTaskExecutions: 16 }));
   }
   return workers;
 }
 
 export function runInput(plan: Plan, runId: string): RunPipelineInput {
-  return { runId, plan, specText: "", dbQueue: DB_QUEUE };
+  return { runId, plan, specText: "", workspaceId: WORKSPACE, dbQueue: DB_QUEUE };
 }

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { historyFromJSON } from "@temporalio/common/lib/proto-utils.js";
 import { Worker } from "@temporalio/worker";
-import { workflowBundle } from "../../engine/temporal/bundle.ts";
-import { installRuntime } from "../../engine/temporal/worker.ts";
+import { installRuntime, workflowBundle } from "../../engine/temporal/worker.ts";
 import { HISTORY_SCENARIOS } from "./histories.ts";
 
 const DIR = join(import.meta.dirname, "histories");

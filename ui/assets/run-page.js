@@ -77,6 +77,7 @@
       if (el.matches("g.node")) {
         el.setAttribute("class", "node state-" + step.state);
         el.querySelector("text.state").textContent = step.state;
+        el.querySelector("title").textContent = step.id + ": " + step.state; // the link's name and tooltip
         var bar = el.querySelector("rect.bar");
         bar.setAttribute("width", String((Number(bar.dataset.barWidth) * percent) / 100));
       } else if (el.matches("tr")) {

@@ -4,7 +4,7 @@
 import type { DigitGrid, TextSample } from "../../results/eval-outputs.ts";
 import type { EvalOutputs } from "../data/run-view.ts";
 import { html, raw, type Html } from "../html.ts";
-import type { PageContext } from "../pages/page-context.ts";
+import type { PageContext } from "../page-context.ts";
 
 const SAFE_CSS_URL = /^[\w+/=:;,.%-]+$/;
 /** On-screen size of one 28-pixel digit. */

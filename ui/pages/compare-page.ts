@@ -3,14 +3,12 @@
 import type { ComparedResults } from "../../results/compare-results.ts";
 import { fmtDuration, fmtNumber } from "../../results/format.ts";
 import type { MetricSeries, RunTableRow } from "../../runs/index.ts";
-import { stateBadge } from "../components/badges.ts";
-import { pageLink, runPath } from "../components/links.ts";
-import { chartsArea } from "../components/curves.ts";
-import { comparedStageTableHtml } from "../components/stage-table.ts";
+import { chartsArea, comparedStageTableHtml } from "../components/benchmarks-and-curves.ts";
+import { stateBadge } from "../components/steps.ts";
 import { byCurveKey, toSeriesData, type SeriesData } from "../data/curve-data.ts";
 import { html, query, type Html } from "../html.ts";
+import { pageLink, runPath, type PageContext } from "../page-context.ts";
 import { page } from "./layout.ts";
-import type { PageContext } from "./page-context.ts";
 
 /** What compare-page.js reads: per step, each curve with one series per run. */
 export interface ComparePageData {

@@ -1,8 +1,9 @@
 // The page shell: head, navigation, styles and scripts. Live pages load assets by URL from the
-// server's allow-list; an exported page carries them inline, so it opens offline from a file.
+// server's allow-list; an exported page carries them inline, so it opens offline from a file. And the
+// page with nothing but the shell and a message (not found, bad request).
 import { assetText, type AssetName } from "../assets.ts";
 import { html, jsonForScript, raw, type Child, type Html } from "../html.ts";
-import type { PageContext } from "./page-context.ts";
+import type { PageContext } from "../page-context.ts";
 
 export interface PageSpec {
   title: string;
@@ -52,4 +53,9 @@ ${spec.data === undefined ? "" : html`<script type="application/json" id="page-d
 ${scripts(ctx, charts ? ["uplot.js", ...clientScripts] : clientScripts)}
 </body></html>
 `;
+}
+
+/** A page that only says something: not found, bad request, or an error the server hit. */
+export function messagePage(ctx: PageContext, title: string, message: string): Html {
+  return page(ctx, { title: `${title} · mmada`, body: html`<h1>${title}</h1><p id="message">${message}</p><p><a href="/">all runs</a></p>` });
 }

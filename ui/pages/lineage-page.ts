@@ -2,11 +2,10 @@
 // which inputs) and every step that read it or reused it from the cache. Every artifact and step links on.
 import { fmtTimestamp } from "../../results/format.ts";
 import type { ExecutionRow, Lineage, StoredArtifact } from "../../runs/index.ts";
-import { stateBadge } from "../components/badges.ts";
-import { lineagePath, pageLink, runPath } from "../components/links.ts";
+import { stateBadge } from "../components/steps.ts";
 import { html, type Html } from "../html.ts";
+import { lineagePath, pageLink, runPath, type PageContext } from "../page-context.ts";
 import { page } from "./layout.ts";
-import type { PageContext } from "./page-context.ts";
 
 const SHA_SHOWN = 12;
 

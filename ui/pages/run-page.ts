@@ -2,18 +2,14 @@
 // live step states, the stage table, training curves, the steps, sample answers and digit grids, and
 // the params. The same page is the exported report (page-context.ts says what differs).
 import { fmtDuration, fmtTimestamp } from "../../results/format.ts";
-import { chartsArea, curveSummaryTable } from "../components/curves.ts";
-import { dagSvg } from "../components/dag.ts";
-import { stateBadge } from "../components/badges.ts";
-import { lineagePath, pageLink, runPath } from "../components/links.ts";
-import { paramsTable } from "../components/params-table.ts";
+import type { ParamRow } from "../../runs/index.ts";
+import { chartsArea, curveSummaryTable, runStageTableHtml } from "../components/benchmarks-and-curves.ts";
 import { samplesSection } from "../components/samples.ts";
-import { runStageTableHtml } from "../components/stage-table.ts";
-import { stepsTable } from "../components/steps-table.ts";
+import { dagSvg, stateBadge, stepsTable } from "../components/steps.ts";
 import type { RunView } from "../data/run-view.ts";
 import { html, query, type Html } from "../html.ts";
+import { lineagePath, pageLink, runPath, type PageContext } from "../page-context.ts";
 import { page } from "./layout.ts";
-import type { PageContext } from "./page-context.ts";
 
 /** What run-page.js reads from #page-data. */
 export interface RunPageData {
@@ -25,6 +21,13 @@ export interface RunPageData {
 
 export const liveApiPath = (runId: string) => `/api/runs/${encodeURIComponent(runId)}/live`;
 export const curvesApiPath = (runId: string) => `/api/runs/${encodeURIComponent(runId)}/curves`;
+
+/** The run's params (flattened keys, as recorded) as a two-column table. */
+function paramsTable(params: ParamRow[]): Html {
+  if (params.length === 0) return html`<p class="muted">This pipeline has no params.</p>`;
+  return html`<table class="params" id="params-table"><thead><tr><th>param</th><th>value</th></tr></thead><tbody>
+${params.map((p) => html`<tr data-param="${p.key}"><th>${p.key}</th><td><code>${p.value}</code></td></tr>\n`)}</tbody></table>`;
+}
 
 function header(ctx: PageContext, v: RunView): Html {
   const { run, pipeline } = v.detail;

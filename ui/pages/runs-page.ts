@@ -1,11 +1,10 @@
 // The runs of the workspace, newest first, filtered by pipeline and status; tick runs to compare them.
 import { fmtDuration, fmtTimestamp } from "../../results/format.ts";
 import { RUN_STATUSES, type RunTableFilter, type RunTableRow } from "../../runs/index.ts";
-import { stateBadge } from "../components/badges.ts";
-import { pageLink, runPath } from "../components/links.ts";
+import { stateBadge } from "../components/steps.ts";
 import { html, type Html } from "../html.ts";
+import { pageLink, runPath, type PageContext } from "../page-context.ts";
 import { page } from "./layout.ts";
-import type { PageContext } from "./page-context.ts";
 
 const MAX_PARAMS_SHOWN = 6;
 

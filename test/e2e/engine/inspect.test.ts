@@ -101,6 +101,11 @@ test("lineage of a run: every step's inputs and outputs", async () => {
   assert.equal(l.executions[1]!.inputs["inputs.data"]?.sha256, aOut.sha256, "b did not read a's output");
 });
 
+test("lineage of a rerun: every cached step names the execution whose outputs it reused", async () => {
+  const text = await ok(["lineage", RERUN_3]);
+  for (const s of STEPS) assert.match(text, new RegExp(`^${s} \\[cached, outputs of ${RUN_3}/${s}\\]$`, "m"));
+});
+
 test("lineage of an artifact (by id and by sha256 prefix): its producer, its users, its cache reuses", async () => {
   const detail = await json<RunDetail>(["status", RUN_3]);
   const aOut = detail.executions[0]!.outputs.out!;

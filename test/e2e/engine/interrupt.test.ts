@@ -128,6 +128,21 @@ describe("remote workers", () => {
     remote.kill("SIGTERM");
     await remote.output;
   });
+
+  it("a step too short for any heartbeat still records the worker that ran it (the step's report comes with its end)", async () => {
+    const remote = spawnCli(ws, ["worker", "--no-db", "--task-queue", "quick"]);
+    await waitForStderr(remote, /worker \d+ on /);
+    const file = join(spec, "quick.yaml");
+    writeFileSync(file, `name: quick\nsteps:\n  blink:\n    uses: command\n    queue: quick\n    with: { run: 'true' }\n`);
+    const r = await cli(ws, ["run", file, "--name", "quick", "--queues", "default"]);
+    assert.equal(r.code, 0, r.stderr);
+    const row = stepsOf(ws, "quick").blink!;
+    assert.equal(row.state, "succeeded");
+    assert.equal(row.worker, workerId(remote.pid!));
+    assert.equal(row.attempt, 1);
+    remote.kill("SIGTERM");
+    await remote.output;
+  });
 });
 
 describe("resume and status", () => {

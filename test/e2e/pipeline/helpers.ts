@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { connectClient, endpoint } from "../../../engine/temporal/connection.ts";
 import { workflowIdOf } from "../../../contract/ids.ts";
-import { alive, REPO_ROOT, startServer, withRunDb, type TestWorkspace } from "../engine/helpers.ts";
+import { alive, REPO_ROOT, startServer, type TestWorkspace, withRunDb } from "../engine/helpers.ts";
 
 export const SMOKE = "pipelines/mmada-smoke.yaml";
 export const LONG_STAGE1 = "test/e2e/pipeline/specs/mmada-long-stage1.yaml";
@@ -37,7 +37,9 @@ export interface StepProgressRow {
   state: string;
   attempt: number;
   worker: string | null;
-  progress?: { step?: number; totalSteps?: number; checkpoint?: { uri: string; sha256: string } };
+  progress?: { step?: number; totalSteps?: number };
+  /** The newest checkpoint the run database records for the step (its step number). */
+  newestCheckpoint?: number;
 }
 
 /** One step's state and last recorded progress; undefined while the database or the row is missing. */
@@ -48,7 +50,14 @@ export function progressOf(ws: TestWorkspace, runId: string, stepId: string): St
       db.prepare("SELECT state, attempt, worker, progress_json FROM executions WHERE id = ?").get(`${runId}/${stepId}`),
     ) as { state: string; attempt: number; worker: string | null; progress_json: string | null } | undefined;
     if (!row) return undefined;
-    return { state: row.state, attempt: row.attempt, worker: row.worker, progress: row.progress_json ? JSON.parse(row.progress_json) : undefined };
+    const checkpoints = eventsOf(ws, runId, stepId, "checkpoint").map((e) => checkpointStep(e.name));
+    return {
+      state: row.state,
+      attempt: row.attempt,
+      worker: row.worker,
+      progress: row.progress_json ? JSON.parse(row.progress_json) : undefined,
+      ...(checkpoints.length ? { newestCheckpoint: Math.max(...checkpoints) } : {}),
+    };
   } catch (err) {
     // the file exists before its first migration has created the tables
     if ((err as { code?: string }).code === "SQLITE_ERROR") return undefined;

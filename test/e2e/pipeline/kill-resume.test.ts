@@ -12,21 +12,32 @@ import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import {
   cliJson,
+  type CliResult,
   dispose,
   killTree,
   makeWorkspace,
   parseJson,
+  type RunStatusJson,
   spawnCli,
   stepsOf,
   stepStates,
+  type TestWorkspace,
   waitFor,
   waitForStderr,
   workerId,
-  type CliResult,
-  type RunStatusJson,
-  type TestWorkspace,
 } from "../engine/helpers.ts";
-import { cacheKeyOf, checkpointStep, eventsOf, finalMetric, LONG_STAGE1, outputSha, progressOf, stepLog, startOwnServer, type StepProgressRow } from "./helpers.ts";
+import {
+  cacheKeyOf,
+  checkpointStep,
+  eventsOf,
+  finalMetric,
+  LONG_STAGE1,
+  outputSha,
+  progressOf,
+  startOwnServer,
+  stepLog,
+  type StepProgressRow,
+} from "./helpers.ts";
 
 const WORKER_READY = /worker \d+ on /;
 /** checkpoint_every and stage1_steps of mmada-long-stage1.yaml (its defaults). */
@@ -42,7 +53,7 @@ const WAIT_FOR_STAGE1_MS = 150_000;
 /** When to kill worker A, judged from the stage-1 progress it wrote to the database. */
 interface KillWhen {
   what: string;
-  ready: (progress: NonNullable<StepProgressRow["progress"]>) => boolean;
+  ready: (row: StepProgressRow & { progress: NonNullable<StepProgressRow["progress"]> }) => boolean;
 }
 
 /** Where the kill landed and what the folder held right after it. */
@@ -75,7 +86,7 @@ after(async () => {
   await dispose(ref);
 });
 
-/** The folder's `step-N.ckpt` files, newest first (as activities/mmada/checkpoint-folder.ts lists them). */
+/** The folder's `step-N.ckpt` files, newest first (as activities/kit/training-loop.ts lists them). */
 function checkpointFiles(folder: string): { step: number; path: string }[] {
   return readdirSync(folder)
     .filter((f) => /^step-\d+\.ckpt$/.test(f))
@@ -123,7 +134,7 @@ async function killAndRecover(
       const p = progressOf(ws, runId, "stage1");
       const now = `${p?.state}@${p?.worker}:${p?.progress?.step}`;
       if (seen.at(-1) !== now) seen.push(now);
-      return p?.state === "running" && p.worker === workerId(workerA.pid!) && p.progress !== undefined && killWhen.ready(p.progress);
+      return p?.state === "running" && p.worker === workerId(workerA.pid!) && p.progress !== undefined && killWhen.ready({ ...p, progress: p.progress });
     },
     WAIT_FOR_STAGE1_MS,
   ).catch((err: Error) => {
@@ -182,7 +193,7 @@ test("kill -9 mid stage 1: worker B resumes from the newest checkpoint, the fina
   // the reference runs meanwhile: the kill scenario mostly waits (heartbeat timeout, worker start)
   // Kill between two checkpoints: right after one there would be nothing lost to measure. The
   // interval (150 steps, 5-7 s) outlasts the 2 s progress throttle, so such a step does show up.
-  const betweenCheckpoints: KillWhen = { what: `between checkpoints after step ${EVERY}`, ready: (p) => (p.step ?? 0) > EVERY && p.step! % EVERY !== 0 };
+  const betweenCheckpoints: KillWhen = { what: `between checkpoints after step ${EVERY}`, ready: ({ progress: p }) => (p.step ?? 0) > EVERY && p.step! % EVERY !== 0 };
   const [kill] = await Promise.all([killMidStage1("killed", [], betweenCheckpoints), referenceRun("uninterrupted", [])]);
   const resumed = assertTakenOverAndIdentical(kill, "killed", "uninterrupted", EVERY);
 
@@ -202,10 +213,10 @@ test("kill -9 mid stage 1: worker B resumes from the newest checkpoint, the fina
 
 test("kill -9, then the newest checkpoint truncated on disk: the resume skips it and uses the previous one", { timeout: 300_000 }, async () => {
   const params = ["--set", `stage1_steps=${VARIANT_STEPS}`, "--set", `checkpoint_every=${VARIANT_EVERY}`];
-  // the progress names a checkpoint once its file is in place: then the folder holds two
+  // the step reports a checkpoint once its file is in place: then the folder holds two
   const twoCheckpoints: KillWhen = {
     what: `after checkpoint step-${2 * VARIANT_EVERY}`,
-    ready: (p) => (p.checkpoint ? checkpointStep(p.checkpoint.uri) : 0) >= 2 * VARIANT_EVERY,
+    ready: (row) => (row.newestCheckpoint ?? 0) >= 2 * VARIANT_EVERY,
   };
   let damaged: { step: number; path: string; bytes: number } | undefined;
   const truncateNewest = (files: Kill["files"]) => {

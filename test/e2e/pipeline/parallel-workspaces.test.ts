@@ -4,7 +4,7 @@
 // the artifacts in the wrong workspace (seen as "prepare-data: with.text ... does not exist").
 //
 // Two workspaces starting their dev servers at the same moment must each get a live server of its
-// own: engine/dev-server.ts accepts a port only while the server it started is alive.
+// own: engine/temporal/dev-server.ts accepts a port only while the server it started is alive.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

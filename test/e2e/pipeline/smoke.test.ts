@@ -5,12 +5,12 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { cli, cliJson, dispose, makeWorkspace, runRow, stepsOf, stepStates, type RunStatusJson, type TestWorkspace } from "../engine/helpers.ts";
+import { cli, cliJson, dispose, makeWorkspace, runRow, type RunStatusJson, stepsOf, stepStates, type TestWorkspace } from "../engine/helpers.ts";
 import { metricsOf, SMOKE, startOwnServer } from "./helpers.ts";
 
 const RUN = "smoke";
 const STEPS = ["data", "classifier", "vq", "tokens", "stage1", "stage2", "stage3", "eval_stage3"];
-/** The tiny analogues of the paper's benchmarks (MMADA.md §6) that `evaluate` must report. */
+/** The tiny analogues of the paper's benchmarks (docs/mmada.md §6) that `evaluate` must report. */
 const BENCHMARKS = ["gsm8k_acc", "vqa_acc", "pope_acc", "caption_acc", "mmcot_acc", "geneval_acc", "clip_score", "text_nll"];
 /** Benchmarks that are fractions of correct answers. */
 const ACCURACIES = BENCHMARKS.filter((k) => k.endsWith("_acc"));

@@ -1,4 +1,4 @@
-// `mmada run` without --no-worker runs steps in a child worker process (engine/step-worker-process.ts).
+// `mmada run` without --no-worker runs steps in a child worker process (engine/pool/step-workers.ts).
 // When that child dies mid-step (OOM killer, a crash, a stray kill -9) the run must not hang: the step's
 // heartbeat times out and its retry needs a worker, so the run must bring one back (or fail saying why).
 //
@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { after, before, test } from "node:test";
-import { dispose, killTree, makeWorkspace, parseJson, spawnCli, stepsOf, waitFor, type RunStatusJson, type TestWorkspace } from "../engine/helpers.ts";
+import { dispose, killTree, makeWorkspace, parseJson, type RunStatusJson, spawnCli, stepsOf, type TestWorkspace, waitFor } from "../engine/helpers.ts";
 import { LONG_STAGE1, progressOf, startOwnServer } from "./helpers.ts";
 
 const RUN = "worker-crash";

@@ -1,7 +1,7 @@
 // The web UI in a real browser (Debian's chromium through playwright-core) on runs of the smoke
 // pipeline: each page shows the numbers of the run database, links lead where they say, the exported
-// report shows the same offline, and a running run's page moves by itself. Screenshots go to
-// test-artifacts/ui/.
+// report shows the same offline, and a running run's page moves by itself; every page passes axe-core's
+// WCAG 2 A/AA audit (no serious or critical finding). Screenshots go to test-artifacts/ui/.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,9 +11,9 @@ import { connectClient, endpoint } from "../../../engine/temporal/connection.ts"
 import { workflowIdOf } from "../../../contract/ids.ts";
 import { fmtAccuracy, fmtInterval } from "../../../results/format.ts";
 import { wilsonInterval } from "../../../results/wilson-interval.ts";
-import { cliJson, dispose, executionsOf, makeWorkspace, spawnCli, waitFor, withRunDb, type TestWorkspace } from "../engine/helpers.ts";
+import { cliJson, dispose, executionsOf, makeWorkspace, spawnCli, type TestWorkspace, waitFor, withRunDb } from "../engine/helpers.ts";
 import { eventsOf, metricsOf, SMOKE, startOwnServer } from "../pipeline/helpers.ts";
-import { browserSkipReason, launchBrowser, openPage, screenshot } from "./browser.ts";
+import { accessibilityViolations, assertAccessible, browserSkipReason, formatViolations, launchBrowser, openPage, screenshot } from "./browser.ts";
 
 const RUN = "ui-smoke";
 /** Same seed, shorter stage 1: the shared steps come from the cache, the params differ in one key. */
@@ -207,6 +207,31 @@ describe("the UI in a browser", { skip }, () => {
     await page.close();
   });
 
+  it("accessibility: every page passes axe-core's WCAG 2 A/AA audit, folded details open", async () => {
+    const checkpoint = eventsOf(ws, RUN, "stage1", "output").find((e) => e.name === "checkpoint")!;
+    const pages: Array<[string, string]> = [
+      ["the runs page", base],
+      ["a run page", `${base}runs/${RUN}`],
+      ["the compare picker", `${base}compare`],
+      ["the compare page", `${base}compare?run=${RUN}&run=${RUN_B}`],
+      ["a run's lineage", `${base}lineage/${RUN}`],
+      ["an artifact's lineage", `${base}lineage/${checkpoint.sha256.slice(0, 16)}`],
+      ["the not-found page", `${base}runs/no-such-run`],
+      ["the lineage page without a target", `${base}lineage`],
+      ["the exported report", `file://${join(ws.home, "reports", `${RUN}.html`)}`],
+    ];
+    const failures: string[] = [];
+    const page = await openPage(browser);
+    for (const [what, url] of pages) {
+      await page.goto(url);
+      await page.locator("details").evaluateAll((ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+      const found = await accessibilityViolations(page);
+      if (found.length) failures.push(`${what} (${url}):\n${formatViolations(found)}`);
+    }
+    await page.close();
+    assert.ok(failures.length === 0, `axe-core: serious or critical accessibility violations (WCAG 2 A/AA)\n${failures.join("\n")}`);
+  });
+
   it("the exported report: the same run page, offline (nothing fetched)", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const fetched: string[] = [];
@@ -251,6 +276,7 @@ describe("the UI in a browser", { skip }, () => {
     assert.equal(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce), true, "the page reloaded instead of updating");
     assert.match((await page.locator('#steps-table tr[data-step="stage1"] .progress-text').textContent())!, /heartbeat \d+ s ago/);
     await screenshot(page, "run-live");
+    await assertAccessible(page, "a running run's page");
     await cancelRun(LIVE); // what Ctrl-C on `mmada run` sends
     await page.waitForFunction(() => document.querySelector("#run-status")?.textContent === "cancelled", undefined, { timeout: 120_000 });
     assert.equal(await page.locator('#dag g.node[data-step="stage1"]').getAttribute("data-state"), "cancelled");

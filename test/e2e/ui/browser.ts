@@ -2,9 +2,10 @@
 // which downloads no browser of its own. Where no chromium is installed the browser tests are skipped
 // with the reason, unless MMADA_REQUIRE_BROWSER=1 (CI) makes that a failure.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../engine/helpers.ts";
 
 /** Screenshots of the browser tests (gitignored; CI keeps them as artifacts). */
@@ -60,3 +61,54 @@ export async function openPage(browser: Browser): Promise<Page & { problems: str
 }
 
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+/** axe-core's browser bundle, read from node_modules: the audit downloads nothing. */
+let axeSource: string | undefined;
+const axeScript = () => (axeSource ??= readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8"));
+
+/** The rule sets of the audit: WCAG 2 levels A and AA. */
+const AXE_TAGS = ["wcag2a", "wcag2aa"];
+/** Findings at these impacts fail the audit (axe's minor and moderate ones are reported, not failed). */
+const FAILING_IMPACTS = new Set(["serious", "critical"]);
+const TARGETS_SHOWN = 5;
+
+export interface AxeFinding {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  /** CSS selectors of the offending elements (the first few). */
+  targets: string[];
+  /** How many elements of the page break the rule. */
+  count: number;
+}
+
+/**
+ * Runs axe-core's WCAG 2 A/AA rules on the page as it is now and returns its findings of impact
+ * serious or critical. The bundle is evaluated through the DevTools protocol, not as a <script>, so
+ * the UI's Content-Security-Policy (scripts from the server only) does not stop it.
+ */
+export async function accessibilityViolations(page: Page): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axeScript());
+  const found = await page.evaluate(async (tags) => {
+    const { axe } = window as unknown as { axe: typeof import("axe-core") };
+    const results = await axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+    return results.violations.map((v) => ({ id: v.id, impact: v.impact ?? null, help: v.help, helpUrl: v.helpUrl, targets: v.nodes.map((n) => n.target.map(String).join(" ")) }));
+  }, AXE_TAGS);
+  return found
+    .filter((v) => FAILING_IMPACTS.has(v.impact ?? ""))
+    .map((v) => ({ ...v, targets: v.targets.slice(0, TARGETS_SHOWN), count: v.targets.length }));
+}
+
+/** One line per finding (id, impact, help, where): what a developer needs to fix it. */
+export function formatViolations(findings: AxeFinding[]): string {
+  return findings
+    .map((v) => `- ${v.id} (${v.impact}): ${v.help} [${v.helpUrl}]\n    on ${v.count} element${v.count === 1 ? "" : "s"}: ${v.targets.join(" | ")}${v.count > v.targets.length ? " | …" : ""}`)
+    .join("\n");
+}
+
+/** Fails when axe-core finds a serious or critical WCAG 2 A/AA violation on the page; `what` names the page. */
+export async function assertAccessible(page: Page, what: string): Promise<void> {
+  const findings = await accessibilityViolations(page);
+  if (findings.length) throw new Error(`axe-core: ${findings.length} serious or critical accessibility violation${findings.length === 1 ? "" : "s"} on ${what} (${page.url()}):\n${formatViolations(findings)}`);
+}
