@@ -23,6 +23,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { Client, Connection } from "@temporalio/client";
+import { dataConverter } from "../engine/temporal/payload-codec.ts";
 import { workflowIdOf } from "../contract/ids.ts";
 import { hashPath } from "../engine/store/artifacts.ts";
 import { Rng } from "../model/rng.ts";
@@ -149,7 +150,7 @@ for (let i = 0; i < RUNS; i++) {
 
 // Runs left going (second Ctrl-C) or retried after a killed worker or server get time to end.
 const connection = await Connection.connect({ address: address() });
-const client = new Client({ connection });
+const client = new Client({ connection, dataConverter });
 /** The workflow's status, or "(none)" for a run interrupted before it started. */
 const temporalStatus = async (runId: string) =>
   client.workflow.getHandle(workflowIdOf(runId)).describe().then((d) => d.status.name as string, () => "(none)");

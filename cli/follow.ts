@@ -32,7 +32,7 @@ export function follow(handle: WorkflowHandle, out: (line: string) => void): Fol
       if (seen.get(s.id) === s.status || s.status === "pending") continue;
       seen.set(s.id, s.status);
       const took = s.finishedAt && s.startedAt ? ` (${duration(s.finishedAt - s.startedAt)})` : "";
-      const err = s.status === "failed" && s.error ? `: ${s.error.split("\n")[0]}` : "";
+      const err = (s.status === "failed" || s.status === "stopped") && s.error ? `: ${s.error.split("\n")[0]}` : "";
       out(`  ${(MARK[s.status] ?? s.status).padEnd(9)} ${s.id}${took}${err}`);
     }
   };

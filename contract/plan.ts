@@ -50,6 +50,29 @@ export interface Plan {
   steps: PlanStep[];
   /** Max steps run at once (spec `concurrency`, default 4). */
   concurrency: number;
+  /** Early stopping over a matrix sweep (spec `search:`). */
+  search?: PlanSearch;
+}
+
+/**
+ * A sweep whose branches are judged at rungs (training steps) by a metric, and stopped there when
+ * they lose (workflows/search.ts): ASHA (a branch goes on while it is in the top 1/reductionFactor
+ * of the branches that reached the rung) or the median rule (it stops when worse than the median of
+ * the others there).
+ */
+export interface PlanSearch {
+  /** The spec step whose branches compete. */
+  specStep: string;
+  metric: string;
+  mode: "min" | "max";
+  rule: "asha" | "median";
+  reductionFactor: number;
+  /** Median rule: how many other branches must have reached a rung before it stops any there. */
+  minBranches: number;
+  /** The branches (plan ids) in the order they are judged (the order the matrix lists their values),
+   *  each with the training steps it is judged at and its whole budget (the steps it runs when never
+   *  stopped). */
+  branches: { id: string; rungs: number[]; budget: number }[];
 }
 
 /** Canonical JSON: object keys sorted (by UTF-16 code units), no whitespace. The same value always

@@ -15,6 +15,15 @@ export interface StepInput {
   /** Workspace-relative folder for this step's checkpoints, keyed by its cache key: a retry, another
    *  worker or a resumed run with the same cache key finds the newest valid checkpoint there. */
   checkpointDir: string;
+  /** A branch of a search (plan.search) runs in parts: this part stops after `until` of its training
+   *  steps, resuming from its newest checkpoint at or before that; `rungs` are every step at which
+   *  the branch is judged, whose checkpoints are kept. Absent: the step runs to its end. */
+  budget?: StepBudget;
+}
+
+export interface StepBudget {
+  until: number;
+  rungs: number[];
 }
 
 /** What a step kind's run function returns. */

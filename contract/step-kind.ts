@@ -57,6 +57,9 @@ export interface KindDefinition {
   defaults?: KindDefaults;
   /** The activity heartbeats checkpoints and can resume from one. */
   checkpoints?: boolean;
+  /** The kind trains for a number of steps and can stop at a search's rung (StepInput.budget),
+   *  reporting `metrics` there: `field` is the `with` field that holds its steps. */
+  budget?: { field: string; metrics: string[] };
   /** Cross-field rules the schema cannot express, run by `mmada validate` on the defaults-filled `with`. */
   check?: (w: WithObject, ctx: CheckContext) => KindProblem[];
 }

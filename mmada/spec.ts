@@ -5,6 +5,7 @@ export {
   activeTasks,
   batchComposition,
   BENCHMARK_SOURCES,
+  MIX_TASKS,
   plannedMixRecords,
   plannedRecords,
   RL_TASKS,

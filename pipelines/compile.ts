@@ -14,6 +14,7 @@ import { branchId, combinations, type Combo, matrixDomain, type MatrixDomain, re
 import { checkParamDefaults, resolveParams } from "./params.ts";
 import { specView, type WithMap, type WithValue } from "../contract/with-value.ts";
 import { DEFAULT_CONCURRENCY, type LinkOutput, linkWith, markFiles, parseWith, resolveSettings } from "./resolve.ts";
+import { compileSearch, searchErrors } from "./search.ts";
 import type { RawSpec, Scalar } from "./spec-types.ts";
 import { fillDefaults, validateSpec } from "./validate.ts";
 
@@ -85,18 +86,25 @@ export function compileText(text: string, file: string, opts: CompileOptions): C
     for (const b of branches) filled.set(b.id, b.with);
   }
   errors.push(...checkRefs(spec, steps, outputsOf));
+  errors.push(...searchErrors(spec, raw.search, steps));
   if (errors.length) return fail(errors);
 
-  const planSteps = buildSteps(raw, order, steps, keys, domain, filled);
-  const planOrder = topoOrder(planSteps.map((s) => s.id), new Map(planSteps.map((s) => [s.id, s.needs])));
-  const byId = new Map(planSteps.map((s) => [s.id, s]));
+  const built = buildSteps(raw, order, steps, keys, domain, filled);
+  const planOrder = topoOrder(built.map((s) => s.id), new Map(built.map((s) => [s.id, s.needs])));
+  const byId = new Map(built.map((s) => [s.id, s]));
+  const planSteps = (planOrder ?? []).map((id) => byId.get(id) as PlanStep);
+  // a search judges the branches in the order the matrix lists their values (the user's order)
+  const judged = raw.search ? combinations(keys.get(raw.search.step) ?? [], domain).map((c) => branchId(raw.search!.step, c)) : [];
+  const { search, errors: branchErrors } = compileSearch(spec, raw.search, steps, judged.map((id) => byId.get(id)).filter((s) => s !== undefined));
+  if (branchErrors.length) return fail(branchErrors);
   const body: Omit<Plan, "specHash" | "specPath" | "planHash"> = {
     version: 1,
     pipeline: raw.name,
     ...(raw.description === undefined ? {} : { description: raw.description }),
     params,
-    steps: (planOrder ?? []).map((id) => byId.get(id) as PlanStep),
+    steps: planSteps,
     concurrency: raw.concurrency ?? DEFAULT_CONCURRENCY,
+    ...(search ? { search } : {}),
   };
   const plan: Plan = { ...body, specPath: opts.specPath ?? file, specHash: sha256Hex(text), planHash: sha256Hex(canonicalJson(body)) };
   return { ok: true, plan, specText: text };

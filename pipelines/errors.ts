@@ -28,7 +28,9 @@ export type ErrorCode =
   | "E_SET_SYNTAX"
   | "E_SET_UNKNOWN_PARAM"
   | "E_SET_BAD_VALUE"
-  | "E_FILE_NOT_FOUND";
+  | "E_FILE_NOT_FOUND"
+  | "E_SEARCH"
+  | "E_UNKNOWN_METRIC";
 
 export interface SpecError {
   code: ErrorCode | (string & {});

@@ -1,5 +1,6 @@
 // DAG helpers: cycle finding (each cycle named, smallest id first) and a deterministic
 // topological order (Kahn's algorithm, ready nodes taken in id order).
+import { MinHeap } from "../contract/min-heap.ts";
 
 /** `deps.get(x)` = the nodes x depends on. Nodes missing from `deps` have no dependencies. */
 export type DepGraph = Map<string, Iterable<string>>;
@@ -92,21 +93,16 @@ export function topoOrder(nodes: string[], deps: DepGraph): string[] | undefined
   const edges = flowEdges(nodes, deps);
   const waiting = new Map<string, number>(nodes.map((n) => [n, 0]));
   for (const list of edges.values()) for (const n of list) waiting.set(n, (waiting.get(n) ?? 0) + 1);
-  const ready = nodes.filter((n) => waiting.get(n) === 0).sort(byId);
+  const ready = new MinHeap<string>((a, b) => byId(a, b) < 0);
+  for (const n of nodes) if (waiting.get(n) === 0) ready.push(n);
   const order: string[] = [];
-  while (ready.length) {
-    const n = ready.shift() as string;
+  for (let n = ready.pop(); n !== undefined; n = ready.pop()) {
     order.push(n);
-    let added = false;
     for (const m of edges.get(n) ?? []) {
       const left = (waiting.get(m) ?? 0) - 1;
       waiting.set(m, left);
-      if (left === 0) {
-        ready.push(m);
-        added = true;
-      }
+      if (left === 0) ready.push(m);
     }
-    if (added) ready.sort(byId);
   }
   return order.length === nodes.length ? order : undefined;
 }

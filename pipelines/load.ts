@@ -33,10 +33,12 @@ export function loadSpec(text: string, file: string): { spec?: LoadedSpec; error
     return { errors: [specError("E_NESTING", `lists and mappings nested deeper than ${MAX_NESTING} levels`, file, at(scan.tooDeep), NESTING_HINT)] };
   }
   // logLevel "error": keys that are collections are reported below, not printed as a Node warning.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, merge: true, logLevel: "error" });
-  const duplicates = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) =>
-    specError("E_DUPLICATE_KEY", `duplicate key '${keyTextAt(text, e.pos[0])}'`, file, at(e.pos[0]), "each key may appear once per mapping; rename or merge the two entries"));
-  const fatal = [...doc.errors.filter((e) => e.code !== "DUPLICATE_KEY"), ...doc.warnings.filter((w) => FATAL_WARNINGS.has(w.code))];
+  // uniqueKeys off: yaml's own check compares each key with every earlier one (quadratic in a spec
+  // of thousands of steps); duplicateKeys finds the same keys with one set per mapping
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, merge: true, logLevel: "error" });
+  const duplicates = duplicateKeys(doc).map((offset) =>
+    specError("E_DUPLICATE_KEY", `duplicate key '${keyTextAt(text, offset)}'`, file, at(offset), "each key may appear once per mapping; rename or merge the two entries"));
+  const fatal = [...doc.errors, ...doc.warnings.filter((w) => FATAL_WARNINGS.has(w.code))];
   // Duplicate keys still give a usable tree (the last one wins); real syntax errors do not.
   if (fatal.length) return { errors: [...duplicates, ...syntaxErrors(fatal, scan, text, file)] };
   const nodeErrors = checkNodes(doc, file, at);
@@ -148,6 +150,23 @@ function checkData(spec: LoadedSpec): SpecError[] {
   return errors;
 }
 
+/** Offsets of the keys that repeat an earlier key of the same mapping (merge keys `<<` may repeat). */
+function duplicateKeys(doc: Document): number[] {
+  const out: number[] = [];
+  visit(doc, {
+    Map(_k, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (isMergeKey(pair.key) || !isScalar(pair.key)) continue;
+        const k = keyText(pair.key);
+        if (seen.has(k)) out.push(pair.key.range?.[0] ?? 0);
+        seen.add(k);
+      }
+    },
+  });
+  return out.sort((a, b) => a - b);
+}
+
 /** The key text at an offset, for messages (`a` in `  a:`). */
 function keyTextAt(text: string, offset: number): string {
   const key = /[^:\n]*/y;
@@ -173,12 +192,10 @@ function locate(spec: LoadedSpec, path: DataPath): Located & { complete: boolean
     let next: unknown = undefined;
     key = null;
     if (isMap(node)) {
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        if (keyText(pair.key) === String(seg)) {
-          next = pair.value;
-          key = (pair.key as YamlNode) ?? null;
-        }
+      const pair = pairsOf(node).get(String(seg));
+      if (pair) {
+        next = pair.value;
+        key = (pair.key as YamlNode) ?? null;
       }
       if (next === undefined) {
         const merged = mergedPair(spec, node, String(seg));
@@ -193,6 +210,19 @@ function locate(spec: LoadedSpec, path: DataPath): Located & { complete: boolean
   }
   if (isAlias(node)) [alias, node] = [node, node.resolve(spec.doc) ?? node];
   return { node: (node as YamlNode) ?? null, key, complete: true, alias };
+}
+
+/** A mapping's pairs by key (the last one where a key repeats, as the data has it), built once per
+ *  mapping: positions are looked up for every step of a plan, and a spec may have thousands. */
+const pairIndex = new WeakMap<object, Map<string, { key: unknown; value: unknown }>>();
+function pairsOf(map: { items: unknown[] }): Map<string, { key: unknown; value: unknown }> {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) if (isPair(pair)) index.set(keyText(pair.key), pair);
+    pairIndex.set(map, index);
+  }
+  return index;
 }
 
 /** A key as the data has it (yaml's toJS: a null key is ""). */

@@ -40,18 +40,35 @@ export interface RawStep extends RawStepSettings {
   gather?: boolean;
 }
 
+export interface RawSearch {
+  step: string;
+  metric: string;
+  mode: "min" | "max";
+  rule?: "asha" | "median";
+  rungs?: number[];
+  minSteps?: number;
+  reductionFactor?: number;
+  gracePeriod?: number;
+  every?: number;
+  minBranches?: number;
+}
+
 export interface RawSpec {
   name: string;
   description?: string;
   concurrency?: number;
   params?: { [name: string]: RawParam };
   matrix?: RawMatrix;
+  search?: RawSearch;
   defaults?: RawStepSettings;
   steps: { [id: string]: RawStep };
 }
 
 // Field lists, typed so that a field missing from the interfaces above fails to compile.
-export const SPEC_FIELDS = ["name", "description", "concurrency", "params", "matrix", "defaults", "steps"] as const satisfies readonly (keyof RawSpec)[];
+export const SPEC_FIELDS = ["name", "description", "concurrency", "params", "matrix", "search", "defaults", "steps"] as const satisfies readonly (keyof RawSpec)[];
+export const SEARCH_FIELDS = [
+  "step", "metric", "mode", "rule", "rungs", "minSteps", "reductionFactor", "gracePeriod", "every", "minBranches",
+] as const satisfies readonly (keyof RawSearch)[];
 export const STEP_FIELDS = [
   "uses", "description", "with", "needs", "queue", "retry", "timeout", "heartbeatTimeout", "cache", "cores", "matrix", "gather",
 ] as const satisfies readonly (keyof RawStep)[];

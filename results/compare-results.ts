@@ -4,6 +4,7 @@
 import { compareRuns, getRun, metricSeries, type RunComparison, type RunDb, type RunDetail } from "../runs/index.ts";
 import { summarizeCurves, type CurveSummary } from "./curve-summary.ts";
 import { compareStageTable, evalStages, type ComparedStageTable } from "./stage-table.ts";
+import { type Sweep, sweepOf } from "./sweep.ts";
 
 export interface ComparedCurve {
   stepId: string;
@@ -17,6 +18,8 @@ export interface ComparedResults extends RunComparison {
   stages: ComparedStageTable;
   /** Min / max / last of every curve, one cell per run. */
   curves: ComparedCurve[];
+  /** The search of each run that has one: its branches ranked (results/sweep.ts). */
+  sweeps: { runId: string; sweep: Sweep }[];
 }
 
 /**
@@ -32,6 +35,10 @@ export function compareResults(db: RunDb, root: string, requested: string[], opt
     ...cmp,
     stages: compareStageTable(runIds, details.map((d) => evalStages(root, d))),
     curves: compareCurves(runIds.map((id) => summarizeCurves(metricSeries(db, id)))),
+    sweeps: details.flatMap((d) => {
+      const sweep = sweepOf(db, d);
+      return sweep ? [{ runId: d.run.id, sweep }] : [];
+    }),
   };
 }
 

@@ -96,17 +96,28 @@ export function readTx<T>(db: RunDb, fn: () => T): T {
  * That is harmless when the winner applied everything, so check for that before giving up.
  */
 function migrateSafely(orm: BetterSQLite3Database<typeof schema>, sqlite: Database.Database): void {
+  // A migration that rebuilds a table (SQLite's only way to change a CHECK) drops the old one: with
+  // foreign keys on, that would delete the rows referring to it. SQLite ignores the PRAGMA inside
+  // the migrator's transaction, so it is set around it, and the keys are checked before going on.
+  if (isFullyMigrated(sqlite)) return;
+  sqlite.pragma("foreign_keys = OFF");
   try {
     migrate(orm, { migrationsFolder: MIGRATIONS_FOLDER, migrationsTable: MIGRATIONS_TABLE });
   } catch (err) {
     if (!isFullyMigrated(sqlite)) throw err;
+  } finally {
+    sqlite.pragma("foreign_keys = ON");
   }
+  const broken = sqlite.pragma("foreign_key_check") as unknown[];
+  if (broken.length > 0) throw new Error(`${broken.length} row(s) refer to rows that do not exist after migrating (foreign_key_check)`);
 }
 
 function isFullyMigrated(sqlite: Database.Database): boolean {
   const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
   const last = expected.at(-1);
   if (last === undefined) return true;
+  const table = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(MIGRATIONS_TABLE);
+  if (!table) return false;
   const row = sqlite.prepare(`SELECT max(created_at) AS last FROM ${MIGRATIONS_TABLE}`).get() as
     | { last: number | null }
     | undefined;

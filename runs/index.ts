@@ -22,6 +22,7 @@ export {
   type RecordExecutionEndInput,
   type RecordExecutionStartInput,
 } from "./record-execution.ts";
+export { recordRung, rungValuesOf, searchDecisions, type RunDecision } from "./record-search.ts";
 export {
   findCachedOutputs,
   lastExecutionOfStep,

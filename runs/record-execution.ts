@@ -109,7 +109,7 @@ export function recordStepReport(db: RunDb, executionId: string, report: StepRep
   });
 }
 
-const END_STATES = ["succeeded", "failed", "cancelled", "skipped"] as const satisfies readonly StepState[];
+const END_STATES = ["succeeded", "failed", "cancelled", "skipped", "stopped"] as const satisfies readonly StepState[];
 
 export interface RecordExecutionEndInput {
   executionId: string;

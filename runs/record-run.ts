@@ -108,9 +108,10 @@ export function recordRunEnd(db: RunDb, input: RecordRunEndInput): void {
       .where(eq(runs.id, input.runId))
       .run();
     const inRun = eq(executions.runId, input.runId);
+    // steps that never started (a large run's later chunks, when it was cancelled or failed early)
     db.orm
       .update(executions)
-      .set({ state: "skipped" })
+      .set({ state: input.status === "cancelled" ? "cancelled" : "skipped" })
       .where(and(inRun, eq(executions.state, "pending")))
       .run();
     db.orm

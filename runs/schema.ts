@@ -162,6 +162,35 @@ export const metrics = sqliteTable(
   (t) => [primaryKey({ columns: [t.executionId, t.key, t.step] }), index("metrics_run_idx").on(t.runId)],
 );
 
+export const RUNG_DECISIONS = ["promoted", "stopped"] as const;
+
+/** Every decision a search made: a branch (an execution), the rung it reached, its metric there, its
+ *  rank among the branches compared and what followed. */
+export const rungDecisions = sqliteTable(
+  "rung_decisions",
+  {
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    executionId: text("execution_id")
+      .notNull()
+      .references(() => executions.id, { onDelete: "cascade" }),
+    rung: integer("rung").notNull(),
+    metric: text("metric").notNull(),
+    value: real("value"),
+    rank: integer("rank").notNull(),
+    of: integer("of").notNull(),
+    decision: text("decision", { enum: RUNG_DECISIONS }).notNull(),
+    reason: text("reason").notNull(),
+    decidedAt: text("decided_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionId, t.rung] }),
+    index("rung_decisions_run_idx").on(t.runId),
+    check("rung_decisions_decision_check", sql`${t.decision} IN (${sqlList(RUNG_DECISIONS)})`),
+  ],
+);
+
 export type PipelineRow = typeof pipelines.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type RunParamRow = typeof runParams.$inferSelect;
@@ -169,5 +198,6 @@ export type ExecutionRow = typeof executions.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
+export type RungDecisionRow = typeof rungDecisions.$inferSelect;
 export type ParamType = (typeof PARAM_TYPES)[number];
 export type EventDirection = (typeof EVENT_DIRECTIONS)[number];

@@ -1,2 +1,2 @@
 // Entry point the worker bundles: every workflow this project defines.
-export { runPipeline, statusQuery } from "./run-pipeline.ts";
+export { runPipeline, runPipelineChunk, statusQuery } from "./run-pipeline.ts";

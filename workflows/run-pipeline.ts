@@ -1,61 +1,29 @@
-// The one workflow: interprets a compiled Plan. Starts every step whose dependencies are done, up
-// to plan.concurrency at once; a cached step never reaches a worker; a failed step skips its
-// dependents. Run-database bookkeeping runs as local activities in the worker that owns the
-// database (one round trip each, no task queue hop); each step's work is an activity on the step's
-// queue, named after the step in the history. The run ends as Completed, Failed or Cancelled in
-// Temporal, matching the run database. Deterministic: no I/O here.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  defineQuery,
-  isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  workflowInfo,
-} from "@temporalio/workflow";
-import { executionIdOf, stepActivityId, taskQueueOf, workspaceOfDbQueue } from "../contract/ids.ts";
+// The run's workflow: interprets a compiled Plan (run-steps.ts runs its steps). A plan of more than
+// CHUNK_STEPS steps runs as consecutive chunks, each a child workflow (`runPipelineChunk`), so no
+// history grows with the plan; to the user it is still one run. Run-database bookkeeping runs as
+// local activities in the worker that owns the database. The run ends as Completed, Failed or
+// Cancelled in Temporal, matching the run database. Deterministic: no I/O here.
+import { ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, executeChild, isCancellation, setHandler, workflowInfo } from "@temporalio/workflow";
+import { workspaceOfDbQueue } from "../contract/ids.ts";
 import { planProblems } from "../contract/limits.ts";
-import type { PlanStep } from "../contract/plan.ts";
-import {
-  type DbActivities,
-  type FinishStepInput,
-  type RunPipelineInput,
-  type RunStatus,
-  STATUS_QUERY,
-  type StepActivities,
-  type StepState,
-} from "../contract/run.ts";
-import type { StepFailureDetails } from "../contract/step-io.ts";
+import type { Plan } from "../contract/plan.ts";
+import { isFinal, type RunChunkInput, type RunChunkResult, type RunPipelineInput, type RunStatus, type RungValues, STATUS_QUERY } from "../contract/run.ts";
 import type { StepOutputs } from "../contract/with-value.ts";
+import { CHUNK_STEPS, exportedIds, planChunks } from "./chunks.ts";
 import { RunTracker } from "./run-tracker.ts";
+import { db, rootMessage, runSteps } from "./run-steps.ts";
+import { SearchBoard } from "./search.ts";
 
 export const statusQuery = defineQuery<RunStatus>(STATUS_QUERY);
 
 /** The type of the failure a failed run ends with; its details hold the final RunStatus. */
 export const RUN_FAILED = "RunFailed";
 
-const db = proxyLocalActivities<DbActivities>({
-  startToCloseTimeout: "1 minute",
-  retry: { maximumAttempts: 20, initialInterval: "200ms", backoffCoefficient: 2, maximumInterval: "10s" },
-});
-
 export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
   const { plan, runId } = input;
   const workspaceId = input.workspaceId ?? workspaceOfDbQueue(input.dbQueue);
-  const run = new RunTracker(plan, runId);
+  const run = new RunTracker(plan.steps, runId, plan.concurrency, undefined, judgingOrder(input));
   setHandler(statusQuery, () => run.status);
-  const outputs: StepOutputs = {};
-  const forced = new Set(input.force ?? []);
-  const executionId = (s: PlanStep) => executionIdOf(runId, s.id);
-  // A step's end is recorded while its dependents already start: the run database does not order
-  // them (their inputs are the artifacts themselves), and the run ends only after every record.
-  const recording: Promise<void>[] = [];
-  const recordEnd = (stepId: string, state: StepState, more: Omit<FinishStepInput, "executionId" | "state"> = {}) => {
-    recording.push(CancellationScope.nonCancellable(() => db.finishStep({ executionId: executionIdOf(runId, stepId), state, ...more })));
-  };
 
   await CancellationScope.nonCancellable(() =>
     db.startRun({ runId, workflowId: workflowInfo().workflowId, plan, specText: input.specText, resumedFrom: input.resumedFrom, gitCommit: input.gitCommit }),
@@ -65,67 +33,81 @@ export async function runPipeline(input: RunPipelineInput): Promise<RunStatus> {
     for (const s of plan.steps) run.set(s.id, "skipped", { error: "the plan is invalid" });
     return end(run, false, `invalid plan: ${problems.join("; ")}`);
   }
+  const common = { runId, workspaceId, noCache: input.noCache, force: input.force, keepStopped: input.keepStopped };
+  // resuming with --continue-stopped: the search is over, its stopped branches stay so or go on
+  const search = input.keepStopped ? undefined : plan.search;
+  const chunkSteps = input.chunkSteps ?? CHUNK_STEPS;
+  const cancelled =
+    plan.steps.length <= chunkSteps
+      ? await runSteps({ ...common, run, outputs: {}, board: search && new SearchBoard(search) })
+      : await runChunks(plan, chunkSteps, run, { ...common, search });
+  // a large run's chunks that never started (its database rows are closed by finishRun)
+  for (const s of run.unfinished()) run.set(s.id, cancelled ? "cancelled" : "skipped");
+  return end(run, cancelled);
+}
 
-  async function runOne(step: PlanStep): Promise<void> {
-    run.set(step.id, "running", { startedAt: Date.now() });
+/** A large plan, chunk after chunk, each a child workflow; the run's status follows them. */
+async function runChunks(
+  plan: Plan,
+  size: number,
+  run: RunTracker,
+  common: Pick<RunChunkInput, "runId" | "workspaceId" | "noCache" | "force" | "search" | "keepStopped">,
+): Promise<boolean> {
+  const chunks = planChunks(plan.steps, size, common.search?.branches.map((b) => b.id));
+  const outputs: StepOutputs = {};
+  let rungValues: RungValues = {};
+  const ended = (id: string) => run.step(id).status;
+  for (const [index, steps] of chunks.entries()) {
+    if (CancellationScope.current().consideredCancelled) return true;
+    const inChunk = new Set(steps.map((s) => s.id));
+    const needed = [...new Set(steps.flatMap((s) => s.needs.filter((n) => !inChunk.has(n))))];
+    const workflowId = `${workflowInfo().workflowId}/chunk-${index}`;
+    const chunkInput: RunChunkInput = {
+      ...common,
+      index,
+      steps,
+      concurrency: plan.concurrency,
+      outputs: Object.fromEntries(needed.filter((n) => outputs[n]).map((n) => [n, outputs[n]!])),
+      notDone: Object.fromEntries(needed.filter((n) => !outputs[n]).map((n) => [n, ended(n)])),
+      exports: exportedIds(chunks, index),
+      rungValues,
+    };
+    run.status.chunks = [workflowId];
     try {
-      // the outputs of its dependencies: the activities bind the step's `with` to them
-      const upstream: StepOutputs = Object.fromEntries(step.needs.map((n) => [n, outputs[n]!]));
-      const useCache = !input.noCache && step.cache && !forced.has(step.id) && !forced.has(step.specId);
-      const prep = await db.prepareStep({ runId, executionId: executionId(step), step, upstream, noCache: !useCache });
-      if (prep.cached) {
-        outputs[step.id] = prep.cached.outputs;
-        run.set(step.id, "cached", { cachedFrom: prep.cached.executionId, finishedAt: Date.now() });
-        return;
-      }
-      const result = await stepActivity(workspaceId, step).runStep({
-        workspaceId, runId, executionId: executionId(step), step, upstream, checkpointDir: prep.checkpointDir,
-      });
-      outputs[step.id] = result.artifacts;
-      run.set(step.id, "succeeded", { finishedAt: Date.now() });
-      recordEnd(step.id, "succeeded", { result: { artifacts: result.artifacts, metrics: result.metrics }, report: result.report });
+      const result = await executeChild(runPipelineChunk, { workflowId, args: [chunkInput] });
+      for (const s of result.steps) run.set(s.id, s.status, s);
+      Object.assign(outputs, result.outputs);
+      rungValues = result.rungValues;
+      if (result.cancelled) return true;
     } catch (err) {
-      const state: StepState = isCancellation(err) ? "cancelled" : "failed";
-      const error = rootMessage(err) || state;
-      run.set(step.id, state, { error, finishedAt: Date.now() });
-      recordEnd(step.id, state, { error, report: failureDetails(err)?.report });
+      if (isCancellation(err)) return true;
+      // the chunk's workflow itself failed (not a step of it; a bug): its steps' own records in the
+      // run database say how far each got; here, every one this run has not seen end fails
+      for (const s of steps) if (!isFinal(ended(s.id))) run.set(s.id, "failed", { error: `chunk ${index}: ${rootMessage(err)}` });
+    } finally {
+      delete run.status.chunks;
     }
   }
+  return false;
+}
 
-  const running = new Map<string, Promise<void>>();
-  let cancelled = false;
-  try {
-    for (;;) {
-      // once the run is cancelled, nothing new starts and what never ran ends cancelled (below)
-      if (!CancellationScope.current().consideredCancelled) {
-        for (const { step, reason } of run.blocked()) {
-          run.set(step.id, "skipped", { error: reason });
-          recordEnd(step.id, "skipped", { error: reason });
-        }
-        for (const step of run.ready()) {
-          run.set(step.id, "running");
-          running.set(step.id, runOne(step).finally(() => running.delete(step.id)));
-        }
-      }
-      if (running.size === 0) break;
-      // runOne never rejects: a cancelled run wakes here when its steps' activities end cancelled
-      await Promise.race(running.values());
-    }
-    cancelled = CancellationScope.current().consideredCancelled;
-  } catch (err) {
-    if (!isCancellation(err)) throw err;
-    cancelled = true;
-  }
-  return CancellationScope.nonCancellable(async () => {
-    await Promise.allSettled(running.values());
-    for (const s of run.unfinished()) {
-      const state: StepState = cancelled ? "cancelled" : "skipped";
-      run.set(s.id, state);
-      recordEnd(s.id, state);
-    }
-    await Promise.all(recording);
-    return end(run, cancelled);
-  });
+/** One chunk of a large run: its steps, given what earlier chunks produced. */
+export async function runPipelineChunk(input: RunChunkInput): Promise<RunChunkResult> {
+  const done = new Set(Object.keys(input.outputs));
+  const notDone = new Map(Object.entries(input.notDone));
+  const run = new RunTracker(input.steps, input.runId, input.concurrency, { done, notDone }, input.search?.branches.map((b) => b.id));
+  setHandler(statusQuery, () => run.status);
+  const outputs: StepOutputs = { ...input.outputs };
+  const board = input.search && new SearchBoard(input.search, input.rungValues);
+  const { runId, workspaceId, noCache, force, keepStopped } = input;
+  const cancelled = await runSteps({ runId, workspaceId, run, outputs, noCache, force, keepStopped, board });
+  const exported = Object.fromEntries(input.exports.filter((id) => outputs[id]).map((id) => [id, outputs[id]!]));
+  return { steps: run.status.steps, outputs: exported, cancelled, rungValues: board?.known() ?? {} };
+}
+
+/** The search's branches in the order it judges them (none when the search is off). */
+function judgingOrder(input: RunPipelineInput): string[] {
+  return input.keepStopped ? [] : (input.plan.search?.branches.map((b) => b.id) ?? []);
 }
 
 /** Records the run's end, then ends the workflow the same way: a failed run fails the workflow
@@ -142,33 +124,3 @@ async function end(run: RunTracker, cancelled: boolean, error?: string): Promise
   return status;
 }
 
-function stepActivity(workspaceId: string, step: PlanStep) {
-  return proxyActivities<StepActivities>({
-    taskQueue: taskQueueOf(workspaceId, step),
-    activityId: stepActivityId(step.id),
-    summary: `${step.uses} ${step.id}`,
-    startToCloseTimeout: step.timeoutMs,
-    heartbeatTimeout: step.heartbeatTimeoutMs,
-    retry: {
-      maximumAttempts: step.retry.maximumAttempts,
-      initialInterval: step.retry.initialIntervalMs,
-      backoffCoefficient: step.retry.backoffCoefficient,
-    },
-  });
-}
-
-/** What the step's own failure carries (its report: worker, checkpoints written before it ended). */
-function failureDetails(err: unknown): StepFailureDetails | undefined {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  const details = e instanceof ApplicationFailure || e instanceof CancelledFailure ? e.details : undefined;
-  return details?.[0] as StepFailureDetails | undefined;
-}
-
-/** The root cause's message: activity failures wrap the error the step threw. */
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  if (e instanceof ApplicationFailure || e instanceof Error) return e.message;
-  return String(e);
-}

@@ -5,8 +5,10 @@
 //     damaged or unfitting one is logged and skipped), so a retry on another worker or a resumed run
 //     loses at most one checkpoint interval;
 //   - cadence: a checkpoint every `checkpointEvery` steps and after the last, announced through
-//     ctx.checkpoint (it joins the step's report); the last `keep` and the best-scoring
-//     one are kept;
+//     ctx.checkpoint (it joins the step's report); the last `keep`, the best-scoring one and a
+//     search's rungs are kept;
+//   - rungs: a search branch (ctx.input.budget) trains in parts, each to a rung (resuming from the
+//     newest checkpoint at or before it, scored there) and the last to the end;
 //   - cancellation: a cancelled step writes a checkpoint at the step reached, then stops;
 //   - divergence: a NaN / Inf loss or gradient fails the step without retries (StepFailure
 //     "NonFiniteLoss"), naming the last good checkpoint;
@@ -19,7 +21,7 @@
 // damaged one (a crash mid-copy, a full disk, a bad sector) is logged and skipped, never fatal.
 import { copyFile, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ArtifactRef, MetricPoint } from "../../contract/step-io.ts";
+import type { ArtifactRef, MetricPoint, StepResult } from "../../contract/step-io.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { NonFiniteLossError } from "../../model/gradient-step.ts";
 import type { StepContext } from "./step-context.ts";
@@ -40,7 +42,7 @@ export interface TrainingStepReport {
 export interface Checkpointing {
   /** Checkpoint every this many completed steps, and after the last. */
   every: number;
-  /** Keep the newest `keep` checkpoints (plus the best-scoring one). */
+  /** Keep the newest `keep` checkpoints (plus the best-scoring one and a search's rungs). */
   keep: number;
   /** Write the state after `done` completed steps to `file`, with the history so far and the
    *  checkpoint's score (measured at the regular cadence; not when a cancelled step stops). */
@@ -71,6 +73,8 @@ export interface TrainingRun {
 export interface TrainingResult {
   /** Completed steps this attempt started from (0 unless resumed). */
   startStep: number;
+  /** Completed steps it stopped after: `steps`, or a search rung (StepInput.budget) before them. */
+  reached: number;
   resumedFrom?: string;
   /** Every metric point of the run, resumed part included. */
   history: MetricPoint[];
@@ -81,12 +85,16 @@ export interface TrainingResult {
 export async function trainResumably(ctx: StepContext, run: TrainingRun): Promise<TrainingResult> {
   const stepId = ctx.input.step.id;
   const cp = run.checkpoints;
+  // a search branch trains in parts: to a rung (resuming at or before it), or on from the last one
+  const budget = ctx.input.budget;
+  const stopAt = Math.min(budget?.until ?? run.steps, run.steps);
+  const rungs = new Set(budget?.rungs ?? []);
   const scores = cp ? await readScores(ctx.checkpointDir) : new Map<number, number>();
   let history: MetricPoint[] = [];
   let start = 0;
   let resumedFrom: string | undefined;
   if (cp) {
-    const found = await newestValid(ctx.checkpointDir, (f) => cp.restore(f), ctx.log);
+    const found = await newestValid(ctx.checkpointDir, (f) => cp.restore(f), ctx.log, stopAt);
     if (found) {
       ({ step: start, path: resumedFrom } = found);
       history = [...found.value];
@@ -111,12 +119,12 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
     saved.set(done, hash);
     lastSaved = done;
     await writeScores(ctx.checkpointDir, scores);
-    await pruneCheckpoints(ctx.checkpointDir, cp.keep, bestStep(scores));
+    await pruneCheckpoints(ctx.checkpointDir, cp.keep, [bestStep(scores), ...rungs]);
   };
 
   const share = run.percentOfStep ?? 100;
   let lastYield = Date.now();
-  for (let step = start; step < run.steps; step++) {
+  for (let step = start; step < stopAt; step++) {
     if (ctx.signal.aborted) {
       // no validation here: the run stops fast, and the history matches an uninterrupted run's
       if (cp && lastSaved !== step) await save(step, false);
@@ -133,20 +141,22 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
     const done = step + 1;
     history.push(...(report.metrics ?? []));
     ctx.progress({ percent: (share * done) / run.steps, step: done, totalSteps: run.steps, message: report.message });
-    if (cp && (done % cp.every === 0 || done === run.steps)) await save(done, true);
+    if (cp && (done % cp.every === 0 || done === stopAt || rungs.has(done))) await save(done, true);
     if (Date.now() - lastYield > YIELD_EVERY_MS) {
       lastYield = Date.now();
       await new Promise((r) => setImmediate(r));
     }
   }
+  // a rung's checkpoint is judged by its score: one saved without (on a cancellation) is scored now
+  if (cp?.score && stopAt < run.steps && !scores.has(stopAt)) await save(stopAt, true);
   let finalCheckpoint: TrainingResult["finalCheckpoint"];
   if (cp) {
-    const path = checkpointPath(ctx.checkpointDir, run.steps);
+    const path = checkpointPath(ctx.checkpointDir, stopAt);
     // resumed from the last checkpoint: an earlier attempt wrote it, so its hash is read once here
-    const hash = saved.get(run.steps) ?? { sha256: await ctx.hashOf(path), size: (await stat(path)).size };
+    const hash = saved.get(stopAt) ?? { sha256: await ctx.hashOf(path), size: (await stat(path)).size };
     finalCheckpoint = { path, ...hash };
   }
-  return { startStep: start, ...(resumedFrom ? { resumedFrom } : {}), history, ...(finalCheckpoint ? { finalCheckpoint } : {}) };
+  return { startStep: start, reached: stopAt, ...(resumedFrom ? { resumedFrom } : {}), history, ...(finalCheckpoint ? { finalCheckpoint } : {}) };
 }
 
 function divergence(stepId: string, err: NonFiniteLossError, step: number, run: TrainingRun, lastSaved: number | undefined): StepFailure {
@@ -174,6 +184,12 @@ async function writeScores(dir: string, scores: Map<number, number>): Promise<vo
   const tmp = join(dir, `${SCORES_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify(Object.fromEntries(scores)));
   await rename(tmp, join(dir, SCORES_FILE));
+}
+
+/** What a search part that stopped at a rung returns: no outputs yet, its metrics so far (the
+ *  rung's score among them); undefined when the training reached its end. */
+export function rungResult(result: TrainingResult, steps: number): StepResult | undefined {
+  return result.reached < steps ? { artifacts: {}, metrics: result.history } : undefined;
 }
 
 /** Stores the final checkpoint as the step's output `name`: a copy, since the folder keeps its own
@@ -216,13 +232,16 @@ export async function listCheckpoints(dir: string): Promise<CheckpointFile[]> {
     .sort((a, b) => b.step - a.step);
 }
 
-/** The newest checkpoint `load` accepts; every rejected one is reported through `log` and skipped. */
+/** The newest checkpoint (at most `upTo` steps) `load` accepts; every rejected one is reported
+ *  through `log` and skipped. */
 export async function newestValid<T>(
   dir: string,
   load: (file: CheckpointFile) => Promise<T>,
   log: (line: string) => void,
+  upTo = Infinity,
 ): Promise<(CheckpointFile & { value: T }) | undefined> {
   for (const file of await listCheckpoints(dir)) {
+    if (file.step > upTo) continue;
     try {
       return { ...file, value: await load(file) };
     } catch (err) {
@@ -232,12 +251,13 @@ export async function newestValid<T>(
   return undefined;
 }
 
-/** Deletes every checkpoint but the newest `keep` and `bestStep` (when given). Returns what it deleted. */
-export async function pruneCheckpoints(dir: string, keep: number, bestStep?: number): Promise<number[]> {
+/** Deletes every checkpoint but the newest `keep` and those of the `kept` steps (the best-scoring
+ *  one, a search's rungs). Returns what it deleted. */
+export async function pruneCheckpoints(dir: string, keep: number, kept: (number | undefined)[] = []): Promise<number[]> {
   const files = await listCheckpoints(dir);
   const deleted: number[] = [];
   for (const [i, f] of files.entries()) {
-    if (i < keep || f.step === bestStep) continue;
+    if (i < keep || kept.includes(f.step)) continue;
     await rm(f.path, { force: true });
     deleted.push(f.step);
   }

@@ -5,7 +5,7 @@
 import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import { type CheckContext, fixedOutputs, type KindDefinition, type KindProblem } from "../../contract/step-kind.ts";
 import type { WithInputs } from "../kit/step-context.ts";
-import { activeTasks, batchComposition, type BatchPart, plannedMixRecords } from "../../mmada/spec.ts";
+import { activeTasks, batchComposition, type BatchPart, MIX_TASKS, plannedMixRecords } from "../../mmada/spec.ts";
 
 export const schema = {
   title: "train step: with",
@@ -186,5 +186,6 @@ export const trainKind: KindDefinition = {
   inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint" },
   outputs: fixedOutputs({ checkpoint: "checkpoint" }),
   checkpoints: true,
+  budget: { field: "steps", metrics: ["val_loss", ...MIX_TASKS.map((t) => `val_loss.${t}`), "loss", "lr"] },
   check: (w, ctx) => checkTrain(w as TrainWith, ctx),
 };

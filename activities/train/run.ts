@@ -16,7 +16,7 @@ import { cosineWithWarmup } from "../../model/schedule.ts";
 import { gradientStep } from "../../model/gradient-step.ts";
 import { createModel, disposeModel, type MMaDA, parameterCount } from "../../model/transformer.ts";
 import { inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
-import { type CheckpointFile, storeFinalCheckpoint, trainResumably } from "../kit/training-loop.ts";
+import { type CheckpointFile, rungResult, storeFinalCheckpoint, trainResumably } from "../kit/training-loop.ts";
 import { buildValSets, cursorAt, EpochOrder, loadInputModel, MODEL_CHECKPOINT_KIND, MODEL_FILE, type ModelExtra, restoreModelCheckpoint, saveModelCheckpoint, splitSources, trainingLayouts, validationLoss, type ValLoss } from "../../mmada/training.ts";
 import { checkTokensMatch, initRng, LOSS_TASK, type MixTask, readDataset, readTokens, stepRng, type Tokens } from "../../mmada/data.ts";
 import { batchParts, checkTrain, type TrainOptions } from "./kind.ts";
@@ -123,6 +123,8 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
       },
     });
 
+    const atRung = rungResult(result, o.steps);
+    if (atRung) return atRung;
     // Already complete when resumed from the last checkpoint: measure what the final one holds.
     const finalVal = lastVal ?? (await validate(o.steps));
     const checkpoint = await storeFinalCheckpoint(ctx, result, MODEL_FILE, { stage: o.stage, steps: o.steps, parameters: parameterCount(model.config), val_loss: finalVal.total });

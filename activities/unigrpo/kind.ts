@@ -196,5 +196,6 @@ export const unigrpoKind: KindDefinition = {
   inputs: { dataset: "dataset", tokens: "tokens", init: "checkpoint", classifier: "classifier", vq: "vq" },
   outputs: fixedOutputs({ checkpoint: "checkpoint" }),
   checkpoints: true,
+  budget: { field: "steps", metrics: ["checkpoint_reward", "reward", "accuracy", "kl", "loss"] },
   check: (w, ctx) => checkUnigrpo(w as UnigrpoWith, ctx),
 };

@@ -21,7 +21,7 @@ import { checkMix, drawPrompts, promptPools, rollout, type Rollouts } from "../.
 import { checkTokensMatch, imageCodes, readDataset, readTokens, RL_TASKS, rlStepRng } from "../../mmada/data.ts";
 import { loadInputModel, MODEL_CHECKPOINT_KIND, MODEL_FILE, restoreModelCheckpoint, saveModelCheckpoint } from "../../mmada/training.ts";
 import { beat, inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
-import { storeFinalCheckpoint, trainResumably } from "../kit/training-loop.ts";
+import { rungResult, storeFinalCheckpoint, trainResumably } from "../kit/training-loop.ts";
 import { checkUnigrpo, type UnigrpoOptions } from "./kind.ts";
 import { BadInputError } from "../../contract/failures.ts";
 import type { MetricPoint, StepResult } from "../../contract/step-io.ts";
@@ -107,6 +107,8 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
         },
       },
     });
+    const atRung = rungResult(result, w.steps);
+    if (atRung) return atRung;
 
     const meta = { stage: UNIGRPO_STAGE, steps: w.steps, parameters: parameterCount(policy.config), ...(lastReward === undefined ? {} : { mean_reward: lastReward }) };
     const checkpoint = await storeFinalCheckpoint(ctx, result, MODEL_FILE, meta);

@@ -8,6 +8,7 @@ import { benchmarkText } from "../stage-table.ts";
 import { unknownRunIds } from "../../runs/index.ts";
 import { withDb } from "../context.ts";
 import { CliError, duration, parse, requirePositional, table } from "../terminal.ts";
+import { sweepText } from "../sweep-table.ts";
 import { comparisonCsv } from "./compare-csv.ts";
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -57,4 +58,5 @@ function printComparison(cmp: ComparedResults, allParams: boolean): void {
   print(others.length ? table(["step", "metric", ...ids], others.map((m) => [m.stepId, m.key, ...m.values.map(fmtNumber)])) : "  (none)");
   print("\nsteps:");
   print(table(["step", ...ids], cmp.steps.map((s) => [s.stepId, ...s.states])));
+  for (const { runId, sweep } of cmp.sweeps) print(`\n${ids.length > 1 ? `${runId}: ` : ""}${sweepText(sweep)}`);
 }

@@ -4,6 +4,8 @@ import { evalStages, runStageTable } from "../../results/stage-table.ts";
 import { getRun, lineage, listRuns, metricSeries, type StoredArtifact } from "../../runs/index.ts";
 import { diskFullAdvice, reconcileRuns, withDb } from "../context.ts";
 import { benchmarkText } from "../stage-table.ts";
+import { sweepText } from "../sweep-table.ts";
+import { sweepOf } from "../../results/sweep.ts";
 import { CliError, duration, fmtNumber, parse, requirePositional, table } from "../terminal.ts";
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -42,11 +44,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
   await reconcileRuns();
   const found = withDb((db, ws) => {
     const detail = getRun(db, positionals[0]!);
-    return detail && { detail, stages: runStageTable(evalStages(ws.root, detail)), curves: summarizeCurves(metricSeries(db, detail.run.id)) };
+    return detail && { detail, stages: runStageTable(evalStages(ws.root, detail)), curves: summarizeCurves(metricSeries(db, detail.run.id)), sweep: sweepOf(db, detail) };
   });
   if (!found) throw new CliError(`unknown run '${positionals[0]}'; \`mmada runs\` lists the runs`);
-  const { detail, stages, curves } = found;
-  if (values.json) return json({ ...detail, stages, curves }), 0;
+  const { detail, stages, curves, sweep } = found;
+  if (values.json) return json({ ...detail, stages, curves, ...(sweep ? { sweep } : {}) }), 0;
   const r = detail.run;
   print(`run ${r.id} (${detail.pipeline.name}) ${r.status}${r.resumedFrom ? `, resumed from ${r.resumedFrom}` : ""}`);
   const full = r.status === "running" ? withDb((_, ws) => diskFullAdvice(ws.root, r.id)) : undefined;
@@ -65,6 +67,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       ]),
     ),
   );
+  if (sweep) print(`\n${sweepText(sweep)}`);
   // Every number in full, one per line: a table as wide as the terminal would cut them off.
   if (stages.rows.length) {
     print("\nstages (accuracy [95% Wilson interval] n=items asked):");

@@ -15,10 +15,12 @@ import { openWorkspace, workspaceDiskFull } from "../../engine/store/workspace.t
 import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
 import { finalStatus, startRun } from "../../engine/temporal/submit.ts";
 import { writeRunReport } from "../../ui/export-run.ts";
-import { getRun, openRuns } from "../../runs/index.ts";
+import { getRun, openRuns, type RunDetail } from "../../runs/index.ts";
 import { diskFullAdvice, log, withDb } from "../context.ts";
 import { follow, statusFromDb } from "../follow.ts";
 import { stageTableText } from "../stage-table.ts";
+import { sweepText } from "../sweep-table.ts";
+import { sweepOf } from "../../results/sweep.ts";
 import { CliError, duration, parse, requirePositional, table, type Options } from "../terminal.ts";
 import { compileFile, compileStored, declaredParams } from "./validate.ts";
 
@@ -34,7 +36,7 @@ const RUN_OPTIONS = {
 } satisfies Options;
 
 const RUN_USAGE = "<spec.yaml> [--set k=v]... [--name N] [--no-cache] [--force <step>]... [--json] [--workers N] [--queues q1,q2] [--no-worker]";
-const RESUME_USAGE = "<run-id> [--set k=v]... [--spec edited.yaml] [--name N] [--json]";
+const RESUME_USAGE = "<run-id> [--set k=v]... [--spec edited.yaml] [--name N] [--json] | --continue-stopped <run-id> [branch]...";
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT). */
 export const INTERRUPTED = 130;
@@ -54,9 +56,10 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 export async function resumeCommand(argv: string[]): Promise<number> {
   const interrupt = onInterrupt();
-  const { values, positionals } = parse("resume", argv, { ...RUN_OPTIONS, spec: { type: "string" } }, RESUME_USAGE);
+  const { values, positionals } = parse("resume", argv, { ...RUN_OPTIONS, spec: { type: "string" }, "continue-stopped": { type: "boolean" } }, RESUME_USAGE);
   requirePositional(positionals, 1, "resume", RESUME_USAGE);
-  const oldId = positionals[0]!;
+  const [oldId, ...branches] = positionals as [string, ...string[]];
+  if (branches.length > 0 && !values["continue-stopped"]) throw new CliError(`unexpected argument '${branches[0]}'\nusage: mmada resume ${RESUME_USAGE}`);
   const old = withDb((db) => getRun(db, oldId));
   if (!old) throw new CliError(`unknown run '${oldId}'; \`mmada runs\` lists the runs`);
   if (old.run.status === "running") throw new CliError(`run '${oldId}' is still running; wait for it or \`mmada cancel ${oldId}\``);
@@ -70,7 +73,22 @@ export async function resumeCommand(argv: string[]): Promise<number> {
   const dropped = Object.keys(stored).filter((k) => !declared.includes(k));
   if (dropped.length > 0 && !values.json) log(`not carried over from ${oldId}: param${dropped.length === 1 ? "" : "s"} ${dropped.join(", ")} (${specFile} no longer declares ${dropped.length === 1 ? "it" : "them"})`);
   const compiled = compileStored(specText, specFile, (values.set as string[] | undefined) ?? [], kept);
-  return execute({ ...compiled, runId: values.name ?? newRunId(compiled.plan), resumedFrom: oldId, values: values as RunValues }, interrupt);
+  const keepStopped = values["continue-stopped"] ? stoppedToKeep(old, branches, compiled.plan, !values.json) : undefined;
+  return execute({ ...compiled, runId: values.name ?? newRunId(compiled.plan), resumedFrom: oldId, keepStopped, values: values as RunValues }, interrupt);
+}
+
+/** `--continue-stopped`: the branches the search stopped in `old` that stay stopped (all but
+ *  `named`, or none when no branch is named), with why; the others run to their full budget. */
+function stoppedToKeep(old: RunDetail, named: string[], plan: Plan, say: boolean): { [stepId: string]: string } {
+  const stopped = old.executions.filter((e) => e.execution.state === "stopped").map((e) => e.execution);
+  if (stopped.length === 0) throw new CliError(`run '${old.run.id}' has no stopped branch; resume it without --continue-stopped`);
+  const ids = stopped.map((e) => e.stepId);
+  for (const n of named) if (!ids.includes(n)) throw new CliError(`'${n}' is not a stopped branch of run '${old.run.id}'; stopped: ${ids.join(", ")}`);
+  const going = named.length > 0 ? named : ids;
+  const inPlan = new Set(plan.steps.map((s) => s.id));
+  const keep = Object.fromEntries(stopped.filter((e) => !going.includes(e.stepId) && inPlan.has(e.stepId)).map((e) => [e.stepId, `stopped in run ${old.run.id}: ${e.error ?? "by the search"}`]));
+  if (say) log(`continuing ${going.join(", ")} to the full budget; the search judges nothing in this run${Object.keys(keep).length ? `, ${Object.keys(keep).length} other stopped branch(es) stay stopped` : ""}`);
+  return keep;
 }
 
 interface ExecuteArgs {
@@ -78,6 +96,7 @@ interface ExecuteArgs {
   specText: string;
   runId: string;
   resumedFrom?: string;
+  keepStopped?: { [stepId: string]: string };
   values: RunValues;
 }
 
@@ -127,6 +146,7 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
       gitCommit: gitCommit(),
       noCache: a.values["no-cache"],
       force: a.values.force,
+      ...(a.keepStopped ? { keepStopped: a.keepStopped } : {}),
     };
     if (interrupt.requested()) throw new CliError("interrupted before the run started; nothing was run", INTERRUPTED);
     let handle: WorkflowHandle;
@@ -163,8 +183,12 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
     }
     const status = outcome.status ?? withDb((db) => statusFromDb(db, a.runId));
     await following.stop(status);
-    const { report, stages } = withDb((db) => ({ report: writeRunReport(db, ws.root, a.runId) ?? "(none)", stages: stageTableText(db, ws.root, a.runId) }));
+    const { report, stages, sweep } = withDb((db) => {
+      const detail = getRun(db, a.runId);
+      return { report: writeRunReport(db, ws.root, a.runId) ?? "(none)", stages: stageTableText(db, ws.root, a.runId), sweep: detail && sweepOf(db, detail) };
+    });
     printOutcome(a, status, report, started, a.values.json);
+    if (sweep && !a.values.json) process.stdout.write(`\n${sweepText(sweep)}\n`);
     if (stages && !a.values.json) process.stdout.write(`\n${stages}\n`);
     if (status.status === "succeeded") return 0;
     return interrupt.requested() && status.status === "cancelled" ? INTERRUPTED : 1;

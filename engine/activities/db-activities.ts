@@ -7,7 +7,9 @@ import {
   recordExecutionStart,
   recordRunEnd,
   recordRunStart,
+  recordRung,
   recordStepReport,
+  rungValuesOf,
   type RunDb,
 } from "../../runs/index.ts";
 import { decideCache } from "../store/cache.ts";
@@ -37,7 +39,8 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
           outputs: hit.outputs,
           inputs,
         });
-        return { cacheKey: key, checkpointDir, cached: hit };
+        const rungs = i.watch ? rungValuesOf(db, hit.executionId, i.watch.metric, i.watch.rungs) : undefined;
+        return { cacheKey: key, checkpointDir, cached: { ...hit, ...(rungs ? { rungs } : {}) } };
       }
       recordExecutionStart(db, {
         executionId: i.executionId,
@@ -54,7 +57,7 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
       if (i.report) recordStepReport(db, i.executionId, i.report);
       recordExecutionEnd(db, {
         executionId: i.executionId,
-        state: i.state as "succeeded" | "failed" | "cancelled" | "skipped",
+        state: i.state as "succeeded" | "failed" | "cancelled" | "skipped" | "stopped",
         outputs: i.result?.artifacts,
         metrics: i.result?.metrics,
         error: i.error,
@@ -63,6 +66,10 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
 
     async finishRun(i) {
       recordRunEnd(db, i);
+    },
+
+    async recordRung(i) {
+      recordRung(db, i);
     },
   };
 }

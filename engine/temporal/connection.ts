@@ -2,6 +2,7 @@
 // only: the worker SDK (native core, webpack) is loaded by worker processes alone (worker.ts).
 import { Client, Connection } from "@temporalio/client";
 import { ensureDevServer } from "./dev-server.ts";
+import { dataConverter } from "./payload-codec.ts";
 
 export const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? "default";
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -41,5 +42,5 @@ export async function connectClient(ep: Endpoint): Promise<{ client: Client; clo
     await c.workflowService.describeNamespace({ namespace: NAMESPACE });
     return c;
   });
-  return { client: new Client({ connection, namespace: NAMESPACE }), close: () => connection.close() };
+  return { client: new Client({ connection, namespace: NAMESPACE, dataConverter }), close: () => connection.close() };
 }

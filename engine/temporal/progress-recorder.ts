@@ -4,7 +4,7 @@
 // each open run's pending activities, every second. The same report comes back with the step's end
 // (db-activities finishStep); step workers never open the database.
 import type { Client } from "@temporalio/client";
-import { defaultPayloadConverter } from "@temporalio/common";
+import { payloadValue } from "./payload-codec.ts";
 import { executionIdOf, stepActivityId } from "../../contract/ids.ts";
 import type { StepReport } from "../../contract/step-io.ts";
 import { openRuns, recordStepReport, type RunDb } from "../../runs/index.ts";
@@ -28,12 +28,17 @@ export function startProgressRecorder(db: RunDb, client: Client, log: (m: string
   async function poll(): Promise<void> {
     for (const { runId, workflowId } of openRuns(db)) {
       const d = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
-      for (const a of d?.raw.pendingActivities ?? []) {
+      // a large run's steps are activities of its running chunk's workflow
+      const chunks = await Promise.all(
+        (d?.raw.pendingChildren ?? []).map((c) => (c.workflowId ? client.workflow.getHandle(c.workflowId).describe().catch(() => undefined) : undefined)),
+      );
+      const pending = [d, ...chunks].flatMap((x) => x?.raw.pendingActivities ?? []);
+      for (const a of pending) {
         if (!a.activityId?.startsWith(STEP_PREFIX) || !a.lastStartedTime) continue;
         const stepId = a.activityId.slice(STEP_PREFIX.length);
         const executionId = executionIdOf(runId, stepId);
         const payload = a.heartbeatDetails?.payloads?.[0];
-        const sent = payload ? (defaultPayloadConverter.fromPayload(payload as never) as StepReport) : undefined;
+        const sent = payload ? payloadValue<StepReport>(payload as never) : undefined;
         const attempt = a.attempt ?? 1;
         // before an attempt's first heartbeat arrives, Temporal already names the worker that took it
         const report: StepReport | undefined = sent?.attempt === attempt ? sent

@@ -2,7 +2,8 @@
 // the run id, so submitting the same run twice attaches to the running one instead of starting
 // another.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from "@temporalio/client";
-import { ApplicationFailure, defaultPayloadConverter } from "@temporalio/common";
+import { ApplicationFailure } from "@temporalio/common";
+import { payloadValue } from "./payload-codec.ts";
 import { stepActivityId, workflowIdOf } from "../../contract/ids.ts";
 import { type RunPipelineInput, type RunStatus, STATUS_QUERY, WORKFLOW_TYPE } from "../../contract/run.ts";
 import type { StepProgress, StepReport } from "../../contract/step-io.ts";
@@ -44,16 +45,25 @@ export async function finalStatus(handle: WorkflowHandle): Promise<RunStatus | u
   }
 }
 
-/** Status from the workflow plus the heartbeat details of running steps. */
+/** Status from the workflow plus the heartbeat details of running steps. A large run's status
+ *  has the steps of its running chunk from that chunk's own workflow. */
 export async function snapshot(handle: WorkflowHandle): Promise<{ status: RunStatus; live: Map<string, StepProgress> }> {
   const status = await handle.query<RunStatus>(STATUS_QUERY);
   const live = new Map<string, StepProgress>();
-  const desc = await handle.describe();
-  for (const a of desc.raw.pendingActivities ?? []) {
-    const payload = a.heartbeatDetails?.payloads?.[0];
-    if (!a.activityId?.startsWith(stepActivityId("")) || !payload) continue;
-    const report = defaultPayloadConverter.fromPayload(payload as never) as Partial<StepReport>;
-    if (report.stepId && report.progress) live.set(report.stepId, report.progress);
+  const handles = [handle, ...(status.chunks ?? []).map((id) => handle.client.getHandle(id))];
+  for (const [i, h] of handles.entries()) {
+    if (i > 0) {
+      const chunk = await h.query<RunStatus>(STATUS_QUERY).catch(() => undefined);
+      const now = new Map((chunk?.steps ?? []).map((s) => [s.id, s]));
+      status.steps = status.steps.map((s) => now.get(s.id) ?? s);
+    }
+    const desc = await h.describe().catch(() => undefined);
+    for (const a of desc?.raw.pendingActivities ?? []) {
+      const payload = a.heartbeatDetails?.payloads?.[0];
+      if (!a.activityId?.startsWith(stepActivityId("")) || !payload) continue;
+      const report = payloadValue<Partial<StepReport>>(payload as never);
+      if (report.stepId && report.progress) live.set(report.stepId, report.progress);
+    }
   }
   return { status, live };
 }

@@ -13,6 +13,7 @@ import { type ProgressRecorder, startProgressRecorder } from "./progress-recorde
 import type { Workspace } from "../store/workspace.ts";
 import { connectClient, type Endpoint, NAMESPACE, retrying } from "./connection.ts";
 import { devServerStatus } from "./dev-server.ts";
+import { dataConverter } from "./payload-codec.ts";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashFiles, PROJECT_ROOT as ROOT, sourceClosure } from "../project.ts";
@@ -80,6 +81,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
         connection,
         identity: workerIdentity(),
         taskQueue: dbQueueName(opts.ws.id),
+        dataConverter,
         workflowBundle: await workflowBundle(),
         activities: createDbActivities({ db, root: opts.ws.root }),
         enableNonLocalActivities: false,
@@ -101,6 +103,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
         connection,
         identity: workerIdentity(),
         taskQueue,
+        dataConverter,
         activities: stepActivities,
         maxConcurrentActivityTaskExecutions: slots,
         shutdownGraceTime: SHUTDOWN_GRACE,

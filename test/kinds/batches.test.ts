@@ -100,11 +100,12 @@ describe("checkpoint folder", () => {
     await rm(dir, { recursive: true });
   });
 
-  it("prune keeps the newest K and the best", async () => {
+  it("prune keeps the newest K and the kept steps (the best, a search's rungs)", async () => {
     const dir = await folder([2, 4, 6, 8, 10]);
-    assert.deepEqual(await pruneCheckpoints(dir, 2, 4), [6, 2]);
+    assert.deepEqual(await pruneCheckpoints(dir, 2, [4, undefined]), [6, 2]);
     assert.deepEqual((await listCheckpoints(dir)).map((f) => f.step), [10, 8, 4]);
-    assert.deepEqual(await pruneCheckpoints(dir, 1, undefined), [8, 4]);
+    assert.deepEqual(await pruneCheckpoints(dir, 1, [8]), [4]);
+    assert.deepEqual(await pruneCheckpoints(dir, 1), [8]);
     assert.ok((await readdir(dir)).some((n) => n.endsWith(".tmp")), "prune leaves foreign files alone");
     await rm(dir, { recursive: true });
   });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { copyFile, readFile, truncate, writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { checkpointPath } from "../../activities/kit/training-loop.ts";
+import { checkpointPath, listCheckpoints } from "../../activities/kit/training-loop.ts";
 import { loadModelCheckpoint } from "../../mmada/training/checkpoints.ts";
 import type { StepResult } from "../../contract/step-io.ts";
 import { disposeModel } from "../../model/transformer.ts";
@@ -98,6 +98,32 @@ describe("train resume", () => {
     const result = await runTrain(retry, tinyStage(up));
     assert.deepEqual(retry.checkpoints.map((c) => c.step), [4, 6]);
     assertSameRun(result, await finalWeights(retry, result));
+  });
+
+  it("a search branch trains in parts (to each rung, then to its budget) and ends with exactly the same model", async () => {
+    const ctx = await makeContext(ws, "parts", "train");
+    const rungs = [2, 4];
+    const valAt = (r: StepResult, step: number) => r.metrics.find((m) => m.key === "val_loss" && m.step === step)?.value;
+    for (const until of rungs) {
+      ctx.input = { ...ctx.input, budget: { until, rungs } };
+      const part = await runTrain(ctx, tinyStage(up, { keep: 1 }));
+      assert.deepEqual(part.artifacts, {}, "a part stopped at a rung has no outputs yet");
+      assert.equal(valAt(part, until), valAt(baseline.result, until), `val_loss at the rung ${until}`);
+    }
+    assert.deepEqual(ctx.checkpoints.map((c) => c.step), [2, 4]);
+    ctx.input = { ...ctx.input, budget: { until: 6, rungs } };
+    const result = await runTrain(ctx, tinyStage(up, { keep: 1 }));
+    assert.deepEqual((await listCheckpoints(ctx.checkpointDir)).map((c) => c.step), [6, 4, 2], "rung checkpoints outlive keep: 1");
+    assertSameRun(result, await finalWeights(ctx, result));
+  });
+
+  it("a part resumes at or before its rung, even when later checkpoints exist, and scores an off-cadence rung", async () => {
+    const ctx = await contextWith("rung-3", [2, 6]);
+    ctx.input = { ...ctx.input, budget: { until: 3, rungs: [3] } };
+    const part = await runTrain(ctx, tinyStage(up));
+    assert.ok(ctx.logs.some((l) => l.includes("resuming from") && l.includes("step-2.ckpt")), ctx.logs.join("\n"));
+    assert.deepEqual(ctx.checkpoints.map((c) => c.step), [3]);
+    assert.ok(Number.isFinite(part.metrics.find((m) => m.key === "val_loss" && m.step === 3)?.value), "val_loss at step 3");
   });
 
   it("a run whose final checkpoint exists already just stores it", async () => {

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { stepKinds } from "../../engine/kinds.ts";
 import { editorSchemaText } from "../../scripts/build-schemas.ts";
 import pipelineSchema from "../../schemas/pipeline.schema.json" with { type: "json" };
-import { PARAM_FIELDS, RETRY_FIELDS, SPEC_FIELDS, STEP_FIELDS, STEP_SETTINGS_FIELDS } from "../../pipelines/spec-types.ts";
+import { PARAM_FIELDS, RETRY_FIELDS, SEARCH_FIELDS, SPEC_FIELDS, STEP_FIELDS, STEP_SETTINGS_FIELDS } from "../../pipelines/spec-types.ts";
 import { planOf, load } from "./helpers.ts";
 
 type Json = { [k: string]: unknown };
@@ -41,6 +41,7 @@ test("spec-types.ts lists exactly the schema's fields", () => {
   assert.deepEqual([...STEP_SETTINGS_FIELDS].sort(), props(d["stepSettings"]));
   assert.deepEqual([...PARAM_FIELDS].sort(), props(d["param"]));
   assert.deepEqual([...RETRY_FIELDS].sort(), props(d["retry"]));
+  assert.deepEqual([...SEARCH_FIELDS].sort(), props(d["search"]));
 });
 
 test("every registered kind has a current editor schema file and an editor rule in withByKind", () => {

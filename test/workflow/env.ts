@@ -8,8 +8,9 @@ import { ApplicationFailure } from "@temporalio/common";
 import type { ArtifactRef, StepInput, StepOutcome, StepReport } from "../../contract/step-io.ts";
 import { dbQueueName, taskQueueOf } from "../../contract/ids.ts";
 import type { Plan } from "../../contract/plan.ts";
-import type { DbActivities, FinishStepInput, PreparedStep, RunPipelineInput, StartRunInput, StepActivities } from "../../contract/run.ts";
+import type { DbActivities, FinishStepInput, PreparedStep, RecordRungInput, RunPipelineInput, StartRunInput, StepActivities } from "../../contract/run.ts";
 import { temporalBinary } from "../../engine/temporal/dev-server.ts";
+import { dataConverter } from "../../engine/temporal/payload-codec.ts";
 import { installRuntime, workflowBundle } from "../../engine/temporal/worker.ts";
 import { stepKinds } from "../../engine/kinds.ts";
 import { compileText } from "../../pipelines/index.ts";
@@ -19,7 +20,7 @@ export const DB_QUEUE = dbQueueName(WORKSPACE);
 
 export async function startEnv(): Promise<TestWorkflowEnvironment> {
   installRuntime();
-  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: "existing-path", path: temporalBinary() } } });
+  return TestWorkflowEnvironment.createLocal({ server: { executable: { type: "existing-path", path: temporalBinary() } }, client: { dataConverter } });
 }
 
 /** A plan from YAML, compiled with the project's registry (command steps need no files). */
@@ -33,6 +34,7 @@ export function planOf(yaml: string): Plan {
 export interface DbLog {
   started: StartRunInput[];
   finished: FinishStepInput[];
+  rungs: RecordRungInput[];
   runEnd?: { status: string; error?: string };
 }
 
@@ -40,8 +42,13 @@ export interface StepScript {
   /** Milliseconds the step takes (it heartbeats meanwhile, so it notices cancellation). */
   ms?: number;
   fail?: string;
-  /** Reuse from cache: prepareStep answers with these outputs. */
+  /** Reuse from cache: prepareStep answers with these outputs (and these rung values). */
   cached?: boolean;
+  cachedRungs?: { rung: number; value: number | null }[];
+  /** A search branch: its `val_loss` after `done` training steps. */
+  valLoss?: (done: number) => number;
+  /** Fail the part that would reach this many training steps. */
+  failAt?: number;
 }
 
 export function artifact(name: string): ArtifactRef {
@@ -57,13 +64,18 @@ export function stubDb(log: DbLog, scripts: Record<string, StepScript>): DbActiv
     async prepareStep(i): Promise<PreparedStep> {
       const s = scripts[i.step.id];
       const base = { cacheKey: `key-${i.step.id}`, checkpointDir: `checkpoints/${i.step.id}` };
-      return s?.cached ? { ...base, cached: { executionId: `old/${i.step.id}`, outputs: outputsOf(i.step.id, i.step.outputs) } } : base;
+      if (!s?.cached) return base;
+      const rungs = i.watch && s.cachedRungs ? { rungs: s.cachedRungs } : {};
+      return { ...base, cached: { executionId: `old/${i.step.id}`, outputs: outputsOf(i.step.id, i.step.outputs), ...rungs } };
     },
     async finishStep(i) {
       log.finished.push(i);
     },
     async finishRun(i) {
       log.runEnd = { status: i.status, ...(i.error ? { error: i.error } : {}) };
+    },
+    async recordRung(i) {
+      log.rungs.push(i);
     },
   };
 }
@@ -91,14 +103,17 @@ export function stubSteps(scripts: Record<string, StepScript>, trace: { id: stri
       }
       const report: StepReport = { stepId: input.step.id, attempt: ctx.info.attempt, worker: "stub", checkpoints: [], progress: {} };
       if (s.fail) throw ApplicationFailure.create({ message: s.fail, nonRetryable: true, details: [{ report }] });
-      return { artifacts: outputsOf(input.step.id, input.step.outputs), metrics: [], report };
+      const done = input.budget?.until;
+      if (done !== undefined && done === s.failAt) throw ApplicationFailure.create({ message: `broke before step ${done}`, nonRetryable: true, details: [{ report }] });
+      const metrics = done !== undefined && s.valLoss ? [{ key: "val_loss", value: s.valLoss(done), step: done }] : [];
+      return { artifacts: outputsOf(input.step.id, input.step.outputs), metrics, report };
     },
   };
 }
 
 /** Workers for the database queue (workflow + stub bookkeeping) and the step queues of `plan`. */
 export async function startWorkers(env: TestWorkflowEnvironment, plan: Plan, db: DbActivities, steps: StepActivities): Promise<Worker[]> {
-  const common: Partial<WorkerOptions> = { connection: env.nativeConnection };
+  const common: Partial<WorkerOptions> = { connection: env.nativeConnection, dataConverter };
   const workers = [
     await Worker.create({ ...common, taskQueue: DB_QUEUE, workflowBundle: await workflowBundle(), activities: db }),
   ];
@@ -108,6 +123,6 @@ export async function startWorkers(env: TestWorkflowEnvironment, plan: Plan, db:
   return workers;
 }
 
-export function runInput(plan: Plan, runId: string): RunPipelineInput {
-  return { runId, plan, specText: "", workspaceId: WORKSPACE, dbQueue: DB_QUEUE };
+export function runInput(plan: Plan, runId: string, more: Partial<RunPipelineInput> = {}): RunPipelineInput {
+  return { runId, plan, specText: "", workspaceId: WORKSPACE, dbQueue: DB_QUEUE, ...more };
 }

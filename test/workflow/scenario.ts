@@ -4,7 +4,7 @@ import type { WorkflowHandle } from "@temporalio/client";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import type { Worker } from "@temporalio/worker";
 import type { Plan } from "../../contract/plan.ts";
-import { WORKFLOW_TYPE, type RunStatus } from "../../contract/run.ts";
+import { type RunPipelineInput, type RunStatus, WORKFLOW_TYPE } from "../../contract/run.ts";
 import { DB_QUEUE, runInput, startWorkers, stubDb, stubSteps, type DbLog, type StepScript } from "./env.ts";
 
 export interface Scenario {
@@ -15,11 +15,18 @@ export interface Scenario {
 }
 
 /** Runs `plan` with scripted steps; `during` acts on the handle while it runs. */
-export async function runScenario(env: TestWorkflowEnvironment, plan: Plan, runId: string, scripts: Record<string, StepScript>, during?: (h: WorkflowHandle) => Promise<void>): Promise<Scenario> {
-  const log: DbLog = { started: [], finished: [] };
+export async function runScenario(
+  env: TestWorkflowEnvironment,
+  plan: Plan,
+  runId: string,
+  scripts: Record<string, StepScript>,
+  during?: (h: WorkflowHandle) => Promise<void>,
+  more: Partial<RunPipelineInput> = {},
+): Promise<Scenario> {
+  const log: DbLog = { started: [], finished: [], rungs: [] };
   const trace: Scenario["trace"] = [];
   const workers: Worker[] = await startWorkers(env, plan, stubDb(log, scripts), stubSteps(scripts, trace));
-  const handle = await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: DB_QUEUE, workflowId: `wf-${runId}`, args: [runInput(plan, runId)] });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: DB_QUEUE, workflowId: `wf-${runId}`, args: [runInput(plan, runId, more)] });
   const outcome: Scenario["outcome"] = {};
   const done = (async () => {
     if (during) await during(handle);

@@ -52,6 +52,16 @@
 
   drawCurves(data.curves);
 
+  // the search: the watched metric of every branch in one panel
+  var sweepBox = document.getElementById("sweep-chart");
+  if (sweepBox && data.sweep && data.sweep.series.some(function (s) { return s.steps.length > 0; })) {
+    charts.push(
+      mmadaCharts.chartPanel(sweepBox, "search · " + data.sweep.metric + " by branch", [{ value: data.sweep.metric, label: data.sweep.metric }], function () {
+        return data.sweep.series;
+      }, { initial: data.sweep.metric, smoothing: 0 }),
+    );
+  }
+
   // ---- live updates ------------------------------------------------------------------------------
   if (!data.live || data.live.status !== "running") return;
   var POLL_MS = 2000;

@@ -2,10 +2,14 @@
 // columns, or several runs side by side; each cell carries its exact value (data-value) beside the
 // rounded text, so tests and scripts can read it. The curves section is the smoothing control and the
 // container the client fills with chart panels (charts.js), and the min / max / last table of every
-// curve, server-rendered so it reads without JavaScript and carries exact values.
+// curve, server-rendered so it reads without JavaScript and carries exact values. A run's search:
+// its rule and the share of the full sweep's training it took, the best configuration, the branches
+// ranked with the search's decisions about each, a panel for the watched metric of every branch (a
+// stopped branch's curve ends where it stopped), and every decision with its reason.
 import type { CurveSummary } from "../../results/curve-summary.ts";
 import { fmtAccuracy, fmtInterval, fmtNumber } from "../../results/format.ts";
 import { isAccuracy, type BenchmarkValue, type ComparedStageTable, type RunStageTable } from "../../results/stage-table.ts";
+import { decisionsInOrder, ruleText, shareText, type Sweep } from "../../results/sweep.ts";
 import { html, type Html } from "../html.ts";
 import { pageLink, runPath, type PageContext } from "../page-context.ts";
 import { stateBadge } from "./steps.ts";
@@ -60,4 +64,23 @@ ${curves.map(
 <td class="num" data-value="${String(c.min)}">${fmtNumber(c.min)}</td><td class="num" data-value="${String(c.max)}">${fmtNumber(c.max)}</td>
 <td class="num" data-value="${String(c.last)}">${fmtNumber(c.last)}</td><td class="num">${c.lastStep}</td></tr>\n`,
 )}</tbody></table></details>`;
+}
+
+export function sweepSection(s: Sweep): Html {
+  const { search } = s;
+  const decisions = decisionsInOrder(s);
+  return html`<section id="sweep"><h2>Search</h2>
+<p class="facts"><b>${search.specStep}</b> branches judged on <b>${search.metric}</b> (${search.mode}) · ${ruleText(search)} ·
+this run trained <span id="sweep-share" data-trained="${s.trained}" data-full="${s.full}">${shareText(s)}</span></p>
+${s.best ? html`<p id="sweep-best">best: <b>${s.best.config || s.best.id}</b> · ${search.metric} <b data-value="${String(s.best.value)}">${fmtNumber(s.best.value)}</b> after ${s.best.budget} steps</p>` : html`<p class="muted">No branch has finished yet.</p>`}
+<table id="sweep-table"><thead><tr><th>rank</th><th>branch</th><th>state</th><th>reached</th><th>${search.metric}</th><th>rungs (rank / compared)</th></tr></thead><tbody>
+${s.branches.map(
+  (b, i) => html`<tr data-branch="${b.id}" data-state="${b.state}"><td class="num">${i + 1}</td><th>${b.config || b.id}</th><td>${stateBadge(b.state)}</td>
+<td class="num">${b.reached} / ${b.budget}</td><td class="num" data-value="${b.value === undefined ? "" : String(b.value)}">${b.value === undefined ? "-" : fmtNumber(b.value)}</td>
+<td>${b.decisions.map((d) => html`<span class="rung rung-${d.decision}" title="${d.reason}">${d.rung}: ${d.decision} ${d.rank}/${d.of}</span> `)}</td></tr>\n`,
+)}</tbody></table>
+<div id="sweep-chart" class="chart-grid"></div>
+${decisions.length ? html`<details><summary>every decision (${decisions.length})</summary><table id="sweep-decisions"><thead><tr><th>rung</th><th>branch</th><th>${search.metric}</th><th>decision</th><th>why</th></tr></thead><tbody>
+${decisions.map((d) => html`<tr><td class="num">${d.rung}</td><td>${d.branch}</td><td class="num">${fmtNumber(d.value)}</td><td>${d.decision}</td><td>${d.reason}</td></tr>\n`)}</tbody></table></details>` : ""}
+</section>`;
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { readEvalReport, readDigitGrid, type DigitGrid, type EvalReport } from "../../results/eval-outputs.ts";
 import { summarizeCurves, type CurveSummary } from "../../results/curve-summary.ts";
 import { EVALUATE_KIND, evalStages, runStageTable, type RunStageTable } from "../../results/stage-table.ts";
+import { type Sweep, sweepOf } from "../../results/sweep.ts";
 import { getRun, liveRun, metricSeries, type LiveRun, type RunDb, type RunDetail } from "../../runs/index.ts";
 import { stepCurves, type StepCurves } from "./curve-data.ts";
 import { layoutDag, planSteps, type DagLayout } from "./dag-layout.ts";
@@ -26,6 +27,8 @@ export interface RunView {
   curves: StepCurves[];
   curveSummaries: CurveSummary[];
   evals: EvalOutputs[];
+  /** The run's search, when its plan has one. */
+  sweep?: Sweep;
   temporalUrl?: string;
 }
 
@@ -52,6 +55,8 @@ export function runView(db: RunDb, root: string, runId: string): RunView | undef
         return out;
       }),
   };
+  const sweep = sweepOf(db, detail);
+  if (sweep) view.sweep = sweep;
   const url = temporalWorkflowUrl(root, detail.run.workflowId);
   if (url) view.temporalUrl = url;
   return view;

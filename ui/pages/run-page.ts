@@ -3,7 +3,7 @@
 // the params. The same page is the exported report (page-context.ts says what differs).
 import { fmtDuration, fmtTimestamp } from "../../results/format.ts";
 import type { ParamRow } from "../../runs/index.ts";
-import { chartsArea, curveSummaryTable, runStageTableHtml } from "../components/benchmarks-and-curves.ts";
+import { chartsArea, curveSummaryTable, runStageTableHtml, sweepSection } from "../components/benchmarks-and-curves.ts";
 import { samplesSection } from "../components/samples.ts";
 import { dagSvg, stateBadge, stepsTable } from "../components/steps.ts";
 import type { RunView } from "../data/run-view.ts";
@@ -15,6 +15,8 @@ import { page } from "./layout.ts";
 export interface RunPageData {
   runId: string;
   curves: RunView["curves"];
+  /** The search's metric, one series per branch (a stopped one ends where it stopped). */
+  sweep: { metric: string; series: { label: string; steps: number[]; values: (number | null)[] }[] } | null;
   /** Only on a live page of a running run. */
   live: { url: string; curvesUrl: string; status: string; metricPoints: number } | null;
 }
@@ -52,6 +54,16 @@ export function runPage(ctx: PageContext, v: RunView): Html {
   const data: RunPageData = {
     runId: run.id,
     curves: v.curves,
+    sweep: v.sweep
+      ? {
+          metric: v.sweep.search.metric,
+          series: v.sweep.branches.map((b) => ({
+            label: `${b.config || b.id} (${b.state})`,
+            steps: b.curve.map((p) => p.step),
+            values: b.curve.map((p) => (Number.isFinite(p.value) ? p.value : null)),
+          })),
+        }
+      : null,
     live:
       ctx.mode === "live" && run.status === "running"
         ? { url: liveApiPath(run.id), curvesUrl: curvesApiPath(run.id), status: run.status, metricPoints: v.live.metricPoints }
@@ -59,6 +71,7 @@ export function runPage(ctx: PageContext, v: RunView): Html {
   };
   const body = html`${header(ctx, v)}
 <section id="dag-section"><h2>Steps</h2><div class="dag-scroll">${dagSvg(v.dag, v.live.steps)}</div></section>
+${v.sweep ? sweepSection(v.sweep) : ""}
 <section id="stages"><h2>Benchmarks per stage</h2>${runStageTableHtml(v.stages)}</section>
 <section id="curves"><h2>Training curves</h2>${chartsArea()}${curveSummaryTable(v.curveSummaries)}</section>
 <section id="steps"><h2>Step details</h2>${stepsTable(ctx, v.detail.executions, v.live.steps)}</section>

@@ -92,6 +92,7 @@ template <typename F>
 napi_value guarded(napi_env env, F&& body) {
   try {
     std::lock_guard<std::mutex> lock(callMutex());
+    FlushDenormals flush;
     return body();
   } catch (const Failure& f) {
     napi_throw_error(env, "MMADA_NATIVE", f.message.c_str());

@@ -46,6 +46,7 @@ void Pool::run(int n, const std::function<void(int)>& task) {
 }
 
 void Pool::work() {
+  FlushDenormals::forThisThread();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     int i;
