@@ -52,7 +52,7 @@ describe("listRuns / getRun / compareRuns", () => {
     assert.equal(b.resumedFrom, "a");
     assert.equal(b.pipeline, "tiny");
     assert.ok(b.durationMs !== null && b.durationMs > 0);
-    assert.deepEqual(b.steps, { pending: 0, running: 0, succeeded: 0, cached: 0, failed: 1, skipped: 3, cancelled: 0 });
+    assert.deepEqual(b.steps, { pending: 0, running: 0, succeeded: 0, cached: 0, failed: 1, skipped: 3, cancelled: 0, stopped: 0 });
     assert.deepEqual(listRuns(t.db, { limit: 1 }).map((r) => r.id), ["c"]);
   });
 

@@ -52,7 +52,7 @@ test("an uninterrupted sweep: losers stop at their rungs, winners train to the e
   assert.ok(reference.decisions.every((d) => Number.isFinite(d[2])));
 
   const status = await cli(clean, ["status", "sw"]);
-  assert.match(status.stdout, /^search: stage1 branches on val_loss \(min\), ASHA/m);
+  assert.match(status.stdout, /^search: stage1 branches on val_loss \(min\); ASHA/m);
   assert.match(status.stdout, /^best: stage1\[lr=[\d.]+\] \(lr=[\d.]+\), val_loss [\d.]+ after 400 steps$/m);
   const compare = await cli(clean, ["compare", "sw"]);
   assert.match(compare.stdout, /decisions \(rung: \+ went on, x stopped, rank\/compared\):/);
