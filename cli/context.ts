@@ -1,7 +1,11 @@
 // What most commands need: the workspace, its run database, and (for run/resume/status)
 // a Temporal endpoint. Opened lazily so `validate` and `plan` never touch Temporal.
+import { stepLogName } from "../contract/ids.ts";
+import type { ArtifactStore } from "../engine/store/artifact-store.ts";
+import { openStore } from "../engine/store/open-store.ts";
 import { openWorkspace, workspaceDiskFull, type Workspace } from "../engine/store/workspace.ts";
-import { closeRunDb, openRunDb, openRuns, type RunDb } from "../runs/index.ts";
+import { VIEWER_OUTPUTS } from "../results/eval-outputs.ts";
+import { closeRunDb, getRun, openRunDb, openRuns, type RunDb } from "../runs/index.ts";
 
 export function withDb<T>(fn: (db: RunDb, ws: Workspace) => T): T {
   const ws = openWorkspace();
@@ -21,6 +25,35 @@ export async function withDbAsync<T>(fn: (db: RunDb, ws: Workspace) => Promise<T
     return await fn(db, ws);
   } finally {
     closeRunDb(db);
+  }
+}
+
+/** The workspace's artifact store (the folder, or MMADA_STORE's bucket), open while `fn` runs. */
+export async function withStore<T>(fn: (store: ArtifactStore, ws: Workspace) => Promise<T>): Promise<T> {
+  const { ws, store } = await openStore(openWorkspace(), "owner");
+  try {
+    return await fn(store, ws);
+  } finally {
+    store.close();
+  }
+}
+
+/** With a bucket as the store, the files viewers read (an evaluation's report and sample grid,
+ *  every step's log) may have been written on another machine: they are fetched into this
+ *  machine's copy of the workspace before a page, a report or `status` reads them. */
+export async function fetchRunFiles(store: ArtifactStore, db: RunDb, runIds: string[]): Promise<void> {
+  if (store.url === "local") return;
+  for (const runId of runIds) {
+    const run = getRun(db, runId);
+    if (!run) continue;
+    for (const e of run.executions) {
+      for (const name of VIEWER_OUTPUTS) {
+        const ref = e.outputs[name];
+        // a file gone from the bucket shows as missing on the page; the page itself still renders
+        if (ref) await store.fetch([ref]).then((l) => l.release(), () => {});
+      }
+      await store.fetchLog(stepLogName(runId, e.execution.stepId)).catch(() => false);
+    }
   }
 }
 

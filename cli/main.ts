@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   report: { summary: "write a run's HTML report (curves, benchmarks, samples)", load: async () => (await import("./commands/report.ts")).reportCommand },
   ui: { summary: "the web UI over the run database (runs, a run, compare, lineage)", load: async () => (await import("./commands/ui.ts")).uiCommand },
   sample: { summary: "generate text or a digit image from a run's checkpoint", load: async () => (await import("./commands/sample.ts")).sampleCommand },
+  gc: { summary: "list (and with --yes delete) stored artifacts and checkpoints no run references", load: async () => (await import("./commands/gc.ts")).gcCommand },
   server: { summary: "start/stop/status of the embedded Temporal dev server and the workspace's workers", load: async () => (await import("./commands/server.ts")).serverCommand },
   worker: { summary: "run a worker for step queues (and the run database)", load: async () => (await import("./commands/server.ts")).workerCommand },
   pool: { summary: "the workspace's long-lived workers (started by run and server start)", load: async () => (await import("./commands/server.ts")).poolCommand, hidden: true },
@@ -28,7 +29,7 @@ function help(): string {
     "",
     ...Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
-    "environment: MMADA_HOME (workspace, default ./.mmada), TEMPORAL_ADDRESS (use a cluster), MMADA_BACKEND (auto|tensorflow|wasm|cpu)",
+    "environment: MMADA_HOME (workspace, default ./.mmada), TEMPORAL_ADDRESS (use a cluster), MMADA_STORE (s3://bucket/prefix: artifacts in a bucket), MMADA_BACKEND (auto|tensorflow|wasm|cpu)",
   ].join("\n");
 }
 

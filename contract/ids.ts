@@ -48,3 +48,8 @@ export function stepActivityId(stepId: string): string {
 export function fileSafe(id: string): string {
   return id.replace(/[^\w.-]+/g, "_");
 }
+
+/** Where a step's log lives in the workspace (and in its bucket): `logs/<run>/<step>.log`. */
+export function stepLogName(runId: string, stepId: string): string {
+  return `logs/${runId}/${fileSafe(stepId)}.log`;
+}

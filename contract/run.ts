@@ -133,6 +133,8 @@ export interface PrepareStepInput {
 export interface PreparedStep {
   cacheKey: string;
   checkpointDir: string;
+  /** Where the workspace's store is ("local" or s3://bucket/prefix); the step's task carries it. */
+  store?: string;
   /** `rungs`: a search branch's values at its rungs (null: NaN, which JSON cannot carry). */
   cached?: { executionId: string; outputs: Record<string, ArtifactRef>; rungs?: { rung: number; value: number | null }[] };
 }

@@ -15,6 +15,9 @@ export interface StepInput {
   /** Workspace-relative folder for this step's checkpoints, keyed by its cache key: a retry, another
    *  worker or a resumed run with the same cache key finds the newest valid checkpoint there. */
   checkpointDir: string;
+  /** The workspace's store ("local", or s3://bucket/prefix): a worker of another store refuses the
+   *  step, so its outputs never land anywhere else. Absent in runs recorded before stores had urls. */
+  store?: string;
   /** A branch of a search (plan.search) runs in parts: this part stops after `until` of its training
    *  steps, resuming from its newest checkpoint at or before that; `rungs` are every step at which
    *  the branch is judged, whose checkpoints are kept. Absent: the step runs to its end. */

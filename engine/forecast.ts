@@ -6,6 +6,7 @@
 import type { Plan } from "../contract/plan.ts";
 import { findCachedOutputs, lastExecutionOfStep, type RunDb } from "../runs/index.ts";
 import { bindWith, type StepOutputs, UnboundOutputError } from "../contract/with-value.ts";
+import type { ArtifactStore } from "./store/artifact-store.ts";
 import { decideCache } from "./store/cache.ts";
 import { type CacheComponents, explainChange } from "./store/cache-key.ts";
 
@@ -21,7 +22,7 @@ export interface StepForecast {
   cacheKey?: string;
 }
 
-export async function forecastPlan(db: RunDb, root: string, plan: Plan): Promise<StepForecast[]> {
+export async function forecastPlan(db: RunDb, store: Pick<ArtifactStore, "has">, plan: Plan): Promise<StepForecast[]> {
   /** Outputs a run would have now: those of the steps it would reuse. */
   const outputs: StepOutputs = {};
   /** Outputs a step that will run gave last time: if it gives them again, what follows is reused. */
@@ -45,7 +46,7 @@ export async function forecastPlan(db: RunDb, root: string, plan: Plan): Promise
       out.push({ ...base, action: "run", why: [err.message] });
       continue;
     }
-    const { key, components, hit, damaged } = await decideCache(db, root, step, bound, step.cache);
+    const { key, components, hit, damaged } = await decideCache(db, store, step, bound, step.cache);
     if (hit && upstreamRuns.length === 0) {
       outputs[step.id] = hit.outputs;
       out.push({ ...base, action: "cached", why: [`same cache key as ${hit.executionId}`], cacheKey: key });

@@ -8,6 +8,8 @@ import { readWorkspaceJson, workspaceEntry } from "./workspace-file.ts";
 
 /** File names inside the `samples` output, as activities/evaluate/run.ts writes them. */
 export const GRID_FILE = "geneval-grid.png";
+/** The outputs of a step viewers read (pages, reports): fetched first when the store is a bucket. */
+export const VIEWER_OUTPUTS = ["report", "samples"] as const;
 export const PREDICTIONS_FILE = "predictions.json";
 /** Pixels between grid cells (mmada/eval/png-grid.ts); checked against the PNG's size below. */
 export const GRID_GAP = 2;

@@ -26,6 +26,8 @@ export { recordRung, rungValuesOf, searchDecisions, type RunDecision } from "./r
 export {
   findCachedOutputs,
   lastExecutionOfStep,
+  storeReferences,
+  type StoreReferences,
   type CachedOutputs,
   type LastExecution,
 } from "./query-cache.ts";

@@ -1,11 +1,14 @@
 // Lookups the engine makes before running a step: a cache hit, and the previous execution of the
-// same step (to explain which cache component changed).
-import { and, desc, eq, isNotNull } from "drizzle-orm";
+// same step (to explain which cache component changed); and what the store must keep (`mmada gc`):
+// every artifact any run recorded (outputs, inputs, reported checkpoints), and the cache keys of
+// executions that may still continue (running, queued, or ended without succeeding: a resume or
+// `--continue-stopped` starts from their checkpoint folders).
+import { and, desc, eq, isNotNull, notInArray } from "drizzle-orm";
 import type { ArtifactRef } from "../contract/step-io.ts";
 import type { StepState } from "../contract/run.ts";
 import { eventsOf, namedOf, toArtifactRef } from "./artifact-rows.ts";
 import { readTx, type RunDb } from "./db.ts";
-import { executions, pipelines, runs } from "./schema.ts";
+import { artifacts, executions, pipelines, runs } from "./schema.ts";
 
 export interface CachedOutputs {
   executionId: string;
@@ -67,4 +70,22 @@ export function lastExecutionOfStep(db: RunDb, pipelineName: string, stepId: str
     cacheComponents: row.cacheComponentsJson === null ? {} : (JSON.parse(row.cacheComponentsJson) as LastExecution["cacheComponents"]),
     state: row.state,
   };
+}
+
+export interface StoreReferences {
+  uris: Set<string>;
+  /** Cache keys whose checkpoint folders a running or resumable execution may read. */
+  liveCacheKeys: string[];
+}
+
+export function storeReferences(db: RunDb): StoreReferences {
+  return readTx(db, () => {
+    const uris = new Set(db.orm.select({ uri: artifacts.uri }).from(artifacts).all().map((r) => r.uri));
+    const live = db.orm
+      .selectDistinct({ key: executions.cacheKey })
+      .from(executions)
+      .where(and(isNotNull(executions.cacheKey), notInArray(executions.state, ["succeeded", "cached", "skipped"])))
+      .all();
+    return { uris, liveCacheKeys: live.map((r) => r.key!) };
+  });
 }

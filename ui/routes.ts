@@ -23,15 +23,15 @@ import { runPage } from "./pages/run-page.ts";
 import { runsPage } from "./pages/runs-page.ts";
 
 /** Every route on `app`, over one run database and its workspace. */
-export function uiRoutes(app: Hono, db: RunDb, root: string): void {
+export function uiRoutes(app: Hono, db: RunDb, root: string, fetchRuns: (runIds: string[]) => Promise<void>): void {
   apiRoutes(app, db);
   fileRoutes(app, root);
-  pageRoutes(app, db, root);
+  pageRoutes(app, db, root, fetchRuns);
 }
 
 const isStatus = (s: string | undefined): s is NonNullable<RunTableFilter["status"]> => (RUN_STATUSES as readonly string[]).includes(s ?? "");
 
-function pageRoutes(app: Hono, db: RunDb, root: string): void {
+function pageRoutes(app: Hono, db: RunDb, root: string, fetchRuns: (runIds: string[]) => Promise<void>): void {
   const ctx = liveContext(root);
   const send = (body: Html, status: 200 | 400 | 404 = 200) =>
     new Response(body.text, { status, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
@@ -46,18 +46,20 @@ function pageRoutes(app: Hono, db: RunDb, root: string): void {
     return send(runsPage(ctx, listRunTable(db, filter), pipelineNames(db), filter, RUN_TABLE_LIMIT));
   });
 
-  app.get("/runs/:id", (c) => {
+  app.get("/runs/:id", async (c) => {
     const id = c.req.param("id");
+    await fetchRuns([id]);
     const view = runView(db, root, id);
     return view ? send(runPage(ctx, view)) : notFound(`There is no run '${id}' in this workspace.`);
   });
 
-  app.get("/compare", (c) => {
+  app.get("/compare", async (c) => {
     const ids = [...new Set(c.req.queries("run") ?? [])].filter(Boolean);
     if (ids.length === 0) return send(comparePicker(ctx, listRunTable(db, { limit: RUN_TABLE_LIMIT })));
     const unknown = unknownRunIds(db, ids);
     if (unknown.length) return notFound(`Unknown run${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}.`);
     const all = c.req.query("all") === "1";
+    await fetchRuns(ids);
     const cmp = compareResults(db, root, ids, { all });
     if (!cmp) return notFound(`Unknown runs: ${ids.join(", ")}.`);
     return send(comparePage(ctx, cmp, all, compareCurveData(ids, ids.map((id) => metricSeries(db, id)), cmp.steps.map((s) => s.stepId))));

@@ -16,6 +16,8 @@ export interface UiAppOptions {
   root: string;
   /** Host header values to accept; undefined accepts any (a server bound beyond loopback). */
   allowedHosts?: () => Set<string> | undefined;
+  /** Makes the files of these runs that pages read present in `root` (a bucket store fetches them). */
+  fetchRuns?: (runIds: string[]) => Promise<void>;
 }
 
 export function createUiApp(options: UiAppOptions): Hono {
@@ -23,7 +25,7 @@ export function createUiApp(options: UiAppOptions): Hono {
   app.use("*", securityHeaders());
   app.use("*", readOnly());
   app.use("*", hostCheck(options.allowedHosts ?? (() => undefined)));
-  uiRoutes(app, options.db, options.root);
+  uiRoutes(app, options.db, options.root, options.fetchRuns ?? (async () => {}));
   app.onError((err, c) => {
     process.stderr.write(`mmada ui: ${c.req.method} ${c.req.path}: ${err.message}\n`);
     return c.text(`the server could not answer this request: ${err.message}\n`, 500);
@@ -38,10 +40,15 @@ export interface RunningUi {
 }
 
 /** Listens on host:port (port 0: any free one); rejects with the listen error (EADDRINUSE, ...). */
-export function startUi(options: { db: RunDb; root: string; host?: string; port: number }): Promise<RunningUi> {
+export function startUi(options: { db: RunDb; root: string; host?: string; port: number; fetchRuns?: UiAppOptions["fetchRuns"] }): Promise<RunningUi> {
   const host = options.host ?? DEFAULT_HOST;
   let port = options.port;
-  const app = createUiApp({ db: options.db, root: options.root, allowedHosts: () => (isLoopback(host) ? loopbackHosts(port) : undefined) });
+  const app = createUiApp({
+    db: options.db,
+    root: options.root,
+    allowedHosts: () => (isLoopback(host) ? loopbackHosts(port) : undefined),
+    ...(options.fetchRuns ? { fetchRuns: options.fetchRuns } : {}),
+  });
   return new Promise((resolvePromise, reject) => {
     const server: ServerType = serve({ fetch: app.fetch, hostname: host, port: options.port }, (info: AddressInfo) => {
       port = info.port;

@@ -76,7 +76,7 @@ export async function runSteps(r: StepsRun): Promise<boolean> {
         run.set(step.id, "cached", { cachedFrom: prep.cached.executionId, finishedAt: Date.now() });
         return;
       }
-      const input = { workspaceId: r.workspaceId, runId, executionId: executionId(step), step, upstream, checkpointDir: prep.checkpointDir };
+      const input = { workspaceId: r.workspaceId, runId, executionId: executionId(step), step, upstream, checkpointDir: prep.checkpointDir, ...(prep.store ? { store: prep.store } : {}) };
       const activity = stepActivity(r.workspaceId, step);
       let budget: StepBudget | undefined;
       if (judged) {

@@ -6,7 +6,7 @@ import { compareResults, type ComparedResults } from "../../results/compare-resu
 import { fmtNumber } from "../../results/format.ts";
 import { benchmarkText } from "../stage-table.ts";
 import { unknownRunIds } from "../../runs/index.ts";
-import { withDb } from "../context.ts";
+import { fetchRunFiles, withDbAsync, withStore } from "../context.ts";
 import { CliError, duration, parse, requirePositional, table } from "../terminal.ts";
 import { sweepText } from "../sweep-table.ts";
 import { comparisonCsv } from "./compare-csv.ts";
@@ -19,11 +19,15 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("compare", argv, options, usage);
   requirePositional(positionals, 1, "compare", usage);
   if (values.json && values.csv) throw new CliError(`--json and --csv: pick one\nusage: mmada compare ${usage}`);
-  const cmp = withDb((db, ws) => {
-    const unknown = unknownRunIds(db, positionals);
-    if (unknown.length) throw new CliError(`unknown run${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `'${u}'`).join(", ")}; \`mmada runs\` lists the runs`);
-    return compareResults(db, ws.root, positionals, { all: values.all });
-  });
+  const cmp = await withStore((store) =>
+    withDbAsync(async (db, ws) => {
+      const unknown = unknownRunIds(db, positionals);
+      if (unknown.length) throw new CliError(`unknown run${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `'${u}'`).join(", ")}; \`mmada runs\` lists the runs`);
+      // the evaluation reports the paired statistics read may have been written on another machine
+      await fetchRunFiles(store, db, positionals);
+      return compareResults(db, ws.root, positionals, { all: values.all });
+    }),
+  );
   if (!cmp) throw new CliError("nothing to compare");
   if (values.json) return print(JSON.stringify(cmp, null, 2)), 0;
   if (values.csv) return process.stdout.write(comparisonCsv(cmp)), 0;

@@ -1,8 +1,11 @@
 // Read-only commands over the run database: runs, status, lineage (compare lives in compare.ts).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { stepLogName } from "../../contract/ids.ts";
 import { summarizeCurves } from "../../results/curve-summary.ts";
 import { evalStages, runStageTable } from "../../results/stage-table.ts";
 import { getRun, lineage, listRuns, metricSeries, type StoredArtifact } from "../../runs/index.ts";
-import { diskFullAdvice, reconcileRuns, withDb } from "../context.ts";
+import { diskFullAdvice, fetchRunFiles, reconcileRuns, withDb, withDbAsync, withStore } from "../context.ts";
 import { benchmarkText } from "../stage-table.ts";
 import { sweepText } from "../sweep-table.ts";
 import { sweepOf } from "../../results/sweep.ts";
@@ -38,10 +41,13 @@ export async function runsCommand(argv: string[]): Promise<number> {
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const usage = "<run-id> [--json]";
-  const { values, positionals } = parse("status", argv, { json: { type: "boolean" } }, usage);
+  const usage = "<run-id> [--log <step>] [--json]";
+  const { values, positionals } = parse("status", argv, { json: { type: "boolean" }, log: { type: "string" } }, usage);
   requirePositional(positionals, 1, "status", usage);
   await reconcileRuns();
+  // the files status reads (evaluation reports, a step's log) may have been written on another machine
+  const known = await withStore((store) => withDbAsync(async (db) => (getRun(db, positionals[0]!) ? (await fetchRunFiles(store, db, [positionals[0]!]), true) : false)));
+  if (known && values.log !== undefined) return printLog(positionals[0]!, values.log);
   const found = withDb((db, ws) => {
     const detail = getRun(db, positionals[0]!);
     return detail && { detail, stages: runStageTable(evalStages(ws.root, detail)), curves: summarizeCurves(metricSeries(db, detail.run.id)), sweep: sweepOf(db, detail) };
@@ -124,4 +130,16 @@ export async function lineageCommand(argv: string[]): Promise<number> {
   for (const u of l.usedBy) print(`used by ${u.execution.id} as ${u.name}`);
   for (const u of l.reusedBy) print(`reused (cached) by ${u.execution.id} as ${u.name}`);
   return 0;
+}
+
+/** `status <run> --log <step>`: the step's log as the store holds it, wherever the step ran. */
+function printLog(runId: string, stepId: string): number {
+  return withDb((db, ws) => {
+    const steps = getRun(db, runId)!.executions.map((e) => e.execution.stepId);
+    if (!steps.includes(stepId)) throw new CliError(`run '${runId}' has no step '${stepId}'; its steps: ${steps.join(", ")}`);
+    const file = join(ws.root, stepLogName(runId, stepId));
+    if (!existsSync(file)) throw new CliError(`step '${stepId}' of run '${runId}' left no log (it was served from the cache, skipped, or never started)`);
+    process.stdout.write(readFileSync(file, "utf8"));
+    return 0;
+  });
 }

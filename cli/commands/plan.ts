@@ -2,8 +2,7 @@
 // reuse it from the cache or run it, and why (which cache-key component changed).
 import { forecastPlan } from "../../engine/forecast.ts";
 import { stageInputs } from "../../engine/store/stage-inputs.ts";
-import { openWorkspace } from "../../engine/store/workspace.ts";
-import { withDbAsync } from "../context.ts";
+import { withDbAsync, withStore } from "../context.ts";
 import { parse, requirePositional, table } from "../terminal.ts";
 import { compileFile } from "./validate.ts";
 
@@ -13,9 +12,10 @@ export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("plan", argv, { set: { type: "string", multiple: true }, json: { type: "boolean" } }, USAGE);
   requirePositional(positionals, 1, "plan", USAGE);
   const compiled = compileFile(positionals[0]!, values.set as string[] | undefined);
-  const ws = openWorkspace();
-  const plan = await stageInputs(compiled.plan, ws.root, { hashOnly: true });
-  const forecast = await withDbAsync((db) => forecastPlan(db, ws.root, plan));
+  const { plan, forecast } = await withStore(async (store) => {
+    const plan = await stageInputs(compiled.plan, store, { hashOnly: true });
+    return { plan, forecast: await withDbAsync((db) => forecastPlan(db, store, plan)) };
+  });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ plan, forecast }, null, 2)}\n`);
     return 0;

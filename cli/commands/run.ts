@@ -16,7 +16,7 @@ import { connectClient, endpoint } from "../../engine/temporal/connection.ts";
 import { finalStatus, startRun } from "../../engine/temporal/submit.ts";
 import { writeRunReport } from "../../ui/export-run.ts";
 import { getRun, openRuns, type RunDetail } from "../../runs/index.ts";
-import { diskFullAdvice, log, withDb } from "../context.ts";
+import { diskFullAdvice, fetchRunFiles, log, withDb, withDbAsync, withStore } from "../context.ts";
 import { follow, statusFromDb } from "../follow.ts";
 import { stageTableText } from "../stage-table.ts";
 import { sweepText } from "../sweep-table.ts";
@@ -128,6 +128,8 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
   const ws = openWorkspace();
   if (workspaceDiskFull(ws.root)) throw new CliError(`no space left on the device that holds ${ws.root}: a run could not record anything; free some space and run the command again`);
   withDb(() => undefined); // a damaged run database is reported here, before anything starts
+  // project files named as inputs enter the store (an unreachable bucket is reported here, too)
+  const plan = await withStore((store) => stageInputs(a.plan, store));
   const say = a.values.json ? () => {} : log;
   const ep = await endpoint(ws.root, say);
   const { client, close } = await connectClient(ep);
@@ -138,7 +140,7 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
     }
     const input: RunPipelineInput = {
       runId: a.runId,
-      plan: await stageInputs(a.plan, ws.root),
+      plan,
       specText: a.specText,
       workspaceId: ws.id,
       dbQueue: dbQueueName(ws.id),
@@ -183,6 +185,8 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
     }
     const status = outcome.status ?? withDb((db) => statusFromDb(db, a.runId));
     await following.stop(status);
+    // the evaluation reports and logs the report shows may have been written on other machines
+    await withStore((store) => withDbAsync((db) => fetchRunFiles(store, db, [a.runId]))).catch(() => {});
     const { report, stages, sweep } = withDb((db) => {
       const detail = getRun(db, a.runId);
       return { report: writeRunReport(db, ws.root, a.runId) ?? "(none)", stages: stageTableText(db, ws.root, a.runId), sweep: detail && sweepOf(db, detail) };

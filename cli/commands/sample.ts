@@ -12,7 +12,7 @@ import { Rng } from "../../model/rng.ts";
 import { logitsFn } from "../../model/transformer.ts";
 import { decode, loadVq } from "../../model/vq.ts";
 import { getRun, type RunDetail } from "../../runs/index.ts";
-import { withDb } from "../context.ts";
+import { withDb, withStore } from "../context.ts";
 import { CliError, parse } from "../terminal.ts";
 
 const USAGE = '--run <id> [--stage <step-id>] (--prompt "text" | --image-prompt "a handwritten 7") [--count N] [--out file.png] [--seed N] [--steps N] [--guidance W]';
@@ -53,7 +53,11 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const count = Math.max(1, positiveInt("count", values.count, values.prompt ? 1 : 8));
   const rng = new Rng(positiveInt("seed", values.seed, 0));
   await initBackend();
-  const loaded = await loadModelCheckpoint(artifactPath(root, picked.checkpoint)).catch((err: Error) => {
+  const loaded = await withStore(async (store) => {
+    // with a bucket, the checkpoint and the VQ decoder may have been written on another machine
+    await (await store.fetch([picked.checkpoint, ...(picked.vq ? [picked.vq] : [])])).release();
+    return loadModelCheckpoint(store.pathOf(picked.checkpoint));
+  }).catch((err: Error) => {
     throw new CliError(`cannot load the checkpoint of ${picked.step}: ${err.message}`);
   });
   const ctx = layoutContext(loaded.model.config, loaded.tokenizer);

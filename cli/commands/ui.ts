@@ -2,9 +2,11 @@
 // Ctrl-C. The server and its libraries load only here, so other commands start as fast as before.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { workspaceRoot } from "../../engine/store/workspace.ts";
+import { localStore } from "../../engine/store/artifact-store.ts";
+import { openStore } from "../../engine/store/open-store.ts";
+import { openWorkspace, workspaceRoot } from "../../engine/store/workspace.ts";
 import { closeRunDb, openRunDbReadOnly } from "../../runs/index.ts";
-import { log } from "../context.ts";
+import { fetchRunFiles, log } from "../context.ts";
 import { CliError, parse } from "../terminal.ts";
 
 /** The port when none is asked for; taken, the UI moves to a free one (an explicit --port does not). */
@@ -28,13 +30,22 @@ export async function uiCommand(argv: string[]): Promise<number> {
     throw new CliError((err as Error).message);
   }
   const { isLoopback, startUi } = await import("../../ui/server.ts");
+  // with a bucket as the store, pages fetch the files they show (reports, sample grids, logs)
+  const store = await openStore(openWorkspace(root), "owner").then(
+    (o) => o.store,
+    (err: Error) => {
+      log(`warning: ${err.message}; pages show only the files already in ${root}`);
+      return localStore(root);
+    },
+  );
+  const fetchRuns = (ids: string[]) => fetchRunFiles(store, db!, ids);
   const host = values.host ?? "127.0.0.1";
   let ui;
   try {
-    ui = await startUi({ db, root, host, port }).catch((err: NodeJS.ErrnoException) => {
+    ui = await startUi({ db, root, host, port, fetchRuns }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "EADDRINUSE" || values.port !== undefined) throw err;
       log(`port ${port} is in use; serving on a free port instead`);
-      return startUi({ db: db!, root, host, port: 0 });
+      return startUi({ db: db!, root, host, port: 0, fetchRuns });
     });
   } catch (err) {
     closeRunDb(db);
@@ -50,6 +61,7 @@ export async function uiCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await ui.close();
+  store.close();
   closeRunDb(db);
   return 0;
 }

@@ -12,13 +12,14 @@ import {
   rungValuesOf,
   type RunDb,
 } from "../../runs/index.ts";
+import type { ArtifactStore } from "../store/artifact-store.ts";
 import { decideCache } from "../store/cache.ts";
 import { fileSafe } from "../../contract/ids.ts";
 import type { DbActivities, PreparedStep, PrepareStepInput } from "../../contract/run.ts";
 import { bindOrFail } from "./step-context.ts";
 
-export function createDbActivities(deps: { db: RunDb; root: string }): DbActivities {
-  const { db, root } = deps;
+export function createDbActivities(deps: { db: RunDb; store: ArtifactStore }): DbActivities {
+  const { db, store } = deps;
   return {
     async startRun(i) {
       recordRunStart(db, i);
@@ -26,7 +27,7 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
 
     async prepareStep(i: PrepareStepInput): Promise<PreparedStep> {
       const { with: bound, inputs } = bindOrFail(i.step, i.upstream);
-      const { key, components, hit } = await decideCache(db, root, i.step, bound, !i.noCache);
+      const { key, components, hit } = await decideCache(db, store, i.step, bound, !i.noCache);
       // --no-cache / --force also means no resuming from an earlier run's checkpoints
       const fresh = i.noCache ? `-${fileSafe(i.executionId)}` : "";
       const checkpointDir = `checkpoints/${key.slice(0, 24)}${fresh}`;
@@ -40,7 +41,7 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
           inputs,
         });
         const rungs = i.watch ? rungValuesOf(db, hit.executionId, i.watch.metric, i.watch.rungs) : undefined;
-        return { cacheKey: key, checkpointDir, cached: { ...hit, ...(rungs ? { rungs } : {}) } };
+        return { cacheKey: key, checkpointDir, store: store.url, cached: { ...hit, ...(rungs ? { rungs } : {}) } };
       }
       recordExecutionStart(db, {
         executionId: i.executionId,
@@ -50,7 +51,7 @@ export function createDbActivities(deps: { db: RunDb; root: string }): DbActivit
         cacheComponents: components,
         inputs,
       });
-      return { cacheKey: key, checkpointDir };
+      return { cacheKey: key, checkpointDir, store: store.url };
     },
 
     async finishStep(i) {

@@ -8,7 +8,7 @@ import { StepFailure } from "../../contract/failures.ts";
 import { fileSafe } from "../../contract/ids.ts";
 import type { PlanStep } from "../../contract/plan.ts";
 import { bindWith, type StepOutputs, UnboundOutputError } from "../../contract/with-value.ts";
-import { putArtifact } from "../store/artifacts.ts";
+import type { ArtifactStore } from "../store/artifact-store.ts";
 import { inWorkspace, workspaceDiskFull } from "../store/workspace.ts";
 
 /**
@@ -35,9 +35,9 @@ export async function withScratch<T>(root: string, input: StepInput, attempt: nu
 }
 
 /** A step's `ctx.store`: its outputs move in from its own scratch folder, and only from there. */
-export function storeInto(root: string, scratch: string) {
+export function storeInto(store: ArtifactStore, scratch: string) {
   return (path: string, kind: string, opts: { name?: string; meta?: ArtifactRef["meta"] } = {}) =>
-    putArtifact(root, path, kind, { ...opts, move: true, within: [scratch] });
+    store.put(path, kind, { ...opts, move: true, within: [scratch] });
 }
 
 /** The step's `with` bound to the outputs of the steps it needs (prepareStep and runStep both

@@ -31,18 +31,38 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** sha256 and total size of a file or a directory (hash of `relpath\0filehash\n` lines, sorted). */
-export async function hashPath(path: string): Promise<{ sha256: string; size: number; isDir: boolean }> {
+/** One file of a directory artifact: its path inside the directory ("/"-separated) and content. */
+export interface ManifestEntry {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** What hashing a file or directory finds; `files` for a directory, sorted by path. */
+export interface HashedPath {
+  sha256: string;
+  size: number;
+  isDir: boolean;
+  files?: ManifestEntry[];
+}
+
+/** The hash of a directory: of its manifest's `path\0sha256\n` lines, sorted by path. Computable
+ *  from the manifest alone, so a remote copy's manifest is checked before its files are fetched. */
+export function manifestHash(files: ManifestEntry[]): string {
+  const h = createHash("sha256");
+  for (const f of files) h.update(`${f.path}\0${f.sha256}\n`);
+  return h.digest("hex");
+}
+
+/** sha256 and total size of a file or a directory (with its manifest). */
+export async function hashPath(path: string): Promise<HashedPath> {
   const st = await stat(path);
   if (!st.isDirectory()) return { sha256: await sha256File(path), size: st.size, isDir: false };
-  const manifest = createHash("sha256");
-  let size = 0;
+  const files: ManifestEntry[] = [];
   for (const file of await listFiles(path)) {
-    const rel = relative(path, file).split(sep).join("/");
-    manifest.update(`${rel}\0${await sha256File(file)}\n`);
-    size += (await stat(file)).size;
+    files.push({ path: relative(path, file).split(sep).join("/"), sha256: await sha256File(file), size: (await stat(file)).size });
   }
-  return { sha256: manifest.digest("hex"), size, isDir: true };
+  return { sha256: manifestHash(files), size: files.reduce((n, f) => n + f.size, 0), isDir: true, files };
 }
 
 export interface PutOptions {
@@ -59,8 +79,14 @@ export interface PutOptions {
 
 /** Moves (or copies) a file or directory into the store; returns its reference. Idempotent. */
 export async function putArtifact(root: string, src: string, kind: string, opts: PutOptions = {}): Promise<ArtifactRef> {
+  return (await storeArtifact(root, src, kind, opts)).ref;
+}
+
+/** putArtifact, with what hashing found (a directory's manifest: a remote copy is made of it). */
+export async function storeArtifact(root: string, src: string, kind: string, opts: PutOptions = {}): Promise<{ ref: ArtifactRef; hashed: HashedPath }> {
   await checkSource(src, opts);
-  const { sha256, size } = opts.hash && (await stat(src)).isFile() ? opts.hash : await hashPath(src);
+  const hashed: HashedPath = opts.hash && (await stat(src)).isFile() ? { ...opts.hash, isDir: false } : await hashPath(src);
+  const { sha256, size } = hashed;
   const name = opts.name ?? basename(src);
   const uri = ["artifacts", sha256.slice(0, 2), sha256, name].join("/");
   const dest = inWorkspace(root, uri);
@@ -84,7 +110,7 @@ export async function putArtifact(root: string, src: string, kind: string, opts:
   } else if (opts.move) {
     await rm(src, { recursive: true, force: true });
   }
-  return { sha256, uri, kind, size, ...(opts.meta ? { meta: opts.meta } : {}) };
+  return { ref: { sha256, uri, kind, size, ...(opts.meta ? { meta: opts.meta } : {}) }, hashed };
 }
 
 /** Refuses a source the store must not take: symlinked outputs, anything resolving outside `within`. */

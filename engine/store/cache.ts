@@ -5,7 +5,7 @@ import type { ArtifactRef } from "../../contract/step-io.ts";
 import type { PlanStep } from "../../contract/plan.ts";
 import type { WithMap } from "../../contract/with-value.ts";
 import { findCachedOutputs, type RunDb } from "../../runs/index.ts";
-import { verifyArtifact } from "./artifacts.ts";
+import type { ArtifactStore } from "./artifact-store.ts";
 import { type CacheComponents, cacheKey } from "./cache-key.ts";
 
 export interface CacheDecision {
@@ -19,7 +19,7 @@ export interface CacheDecision {
 
 export async function decideCache(
   db: RunDb,
-  root: string,
+  store: Pick<ArtifactStore, "has">,
   step: PlanStep,
   bound: WithMap,
   useCache: boolean,
@@ -29,7 +29,7 @@ export async function decideCache(
   const found = findCachedOutputs(db, key);
   if (!found) return { key, components };
   for (const r of Object.values(found.outputs)) {
-    if (!(await verifyArtifact(root, r))) return { key, components, damaged: found.executionId };
+    if (!(await store.has(r))) return { key, components, damaged: found.executionId };
   }
   return { key, components, hit: found };
 }

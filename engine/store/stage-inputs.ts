@@ -4,21 +4,23 @@
 // remote) read them from the store.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkSource, hashPath, putArtifact } from "./artifacts.ts";
+import type { ArtifactStore } from "./artifact-store.ts";
+import { checkSource, hashPath } from "./artifacts.ts";
 import type { ArtifactRef } from "../../contract/step-io.ts";
 import type { Plan } from "../../contract/plan.ts";
 import { mapWithMap, withNodes } from "../../contract/with-value.ts";
 
 /** With `hashOnly` (for `mmada plan`) nothing is copied: the artifacts carry the content hashes only. */
-export async function stageInputs(plan: Plan, root: string, opts: { cwd?: string; hashOnly?: boolean } = {}): Promise<Plan> {
+export async function stageInputs(plan: Plan, store: ArtifactStore, opts: { cwd?: string; hashOnly?: boolean } = {}): Promise<Plan> {
   const cwd = opts.cwd ?? process.cwd();
-  const within = [cwd, root];
+  const within = [cwd, store.root];
   const put = async (path: string): Promise<ArtifactRef> => {
     const abs = resolve(cwd, path);
     const kind = statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? "dir" : "file";
-    if (!opts.hashOnly) return putArtifact(root, abs, kind, { within });
+    if (!opts.hashOnly) return store.put(abs, kind, { within });
     await checkSource(abs, { within });
-    return { ...(await hashPath(abs)), uri: "", kind };
+    const { sha256, size } = await hashPath(abs);
+    return { sha256, size, uri: "", kind };
   };
   // each file once, however many steps name it
   const files = [...new Set(plan.steps.flatMap((s) => withNodes(s.with).flatMap(({ node }) => ("$file" in node ? [node.$file] : []))))];

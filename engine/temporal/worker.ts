@@ -10,6 +10,7 @@ import { closeRunDb, openRunDb, type RunDb } from "../../runs/index.ts";
 import { createDbActivities } from "../activities/db-activities.ts";
 import { createStepActivities } from "../activities/run-step.ts";
 import { type ProgressRecorder, startProgressRecorder } from "./progress-recorder.ts";
+import { openStore } from "../store/open-store.ts";
 import type { Workspace } from "../store/workspace.ts";
 import { connectClient, type Endpoint, NAMESPACE, retrying } from "./connection.ts";
 import { devServerStatus } from "./dev-server.ts";
@@ -69,6 +70,8 @@ export interface Workers {
 
 export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
   installRuntime();
+  // with a bucket, a worker elsewhere (its own MMADA_HOME) serves the workspace that owns the bucket
+  const { ws, store } = await openStore(opts.ws, opts.serveDb ? "owner" : "worker");
   const connection = await retrying("worker", opts.ep.address, () => NativeConnection.connect({ address: opts.ep.address }));
   const serverId = await retrying("worker", opts.ep.address, () => namespaceId(connection));
   const db: RunDb | undefined = opts.serveDb ? openRunDb(opts.ws.dbFile) : undefined;
@@ -80,10 +83,10 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
       await Worker.create({
         connection,
         identity: workerIdentity(),
-        taskQueue: dbQueueName(opts.ws.id),
+        taskQueue: dbQueueName(ws.id),
         dataConverter,
         workflowBundle: await workflowBundle(),
-        activities: createDbActivities({ db, root: opts.ws.root }),
+        activities: createDbActivities({ db, store }),
         enableNonLocalActivities: false,
         shutdownGraceTime: SHUTDOWN_GRACE,
       }),
@@ -92,10 +95,10 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
     closeClient = close;
     recorder = startProgressRecorder(db, client, opts.log);
   }
-  const stepActivities = createStepActivities({ root: opts.ws.root, workspaceId: opts.ws.id, kinds: KINDS, worker: workerIdentity() });
+  const stepActivities = createStepActivities({ store, workspaceId: ws.id, kinds: KINDS, worker: workerIdentity() });
   const queues = [...new Set(opts.queues)].flatMap((q) => [
-    { taskQueue: stepQueueName(opts.ws.id, q), slots: opts.maxConcurrentSteps ?? 1 },
-    { taskQueue: lightQueueName(opts.ws.id, q), slots: LIGHT_STEPS },
+    { taskQueue: stepQueueName(ws.id, q), slots: opts.maxConcurrentSteps ?? 1 },
+    { taskQueue: lightQueueName(ws.id, q), slots: LIGHT_STEPS },
   ]);
   for (const { taskQueue, slots } of queues) {
     workers.push(
@@ -131,6 +134,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<Workers> {
     await closeClient?.();
     await connection.close().catch(() => {});
     if (db) closeRunDb(db);
+    store.close();
   };
   return {
     async run<T>(until: Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@
 // rule). The steps table has state, attempt, timing, live progress, outputs (each a link to its
 // lineage), the step's log and its error. Boxes and rows carry `data-step`, so the live page
 // (run-page.js, from /api/runs/<id>/live) updates their state and progress in place.
+import { stepLogName } from "../../contract/ids.ts";
 import { fmtDuration, fmtTimestamp } from "../../results/format.ts";
 import { workspaceEntry } from "../../results/workspace-file.ts";
 import type { ExecutionDetail, LiveStep } from "../../runs/index.ts";
@@ -51,8 +52,6 @@ ${layout.nodes.map((n) => {
 </svg>`;
 }
 
-/** Where a step's log lives in the workspace (engine: logs/<run>/<step>.log). */
-export const stepLogUri = (runId: string, stepId: string) => `logs/${runId}/${stepId}.log`;
 
 export function progressCell(step: LiveStep | undefined): Html {
   const percent = percentOf(step);
@@ -63,7 +62,7 @@ export function progressCell(step: LiveStep | undefined): Html {
 export function stepsTable(ctx: PageContext, executions: ExecutionDetail[], live: LiveStep[]): Html {
   const byId = new Map(live.map((s) => [s.id, s]));
   const rows = executions.map(({ execution: e, outputs }) => {
-    const log = stepLogUri(e.runId, e.stepId);
+    const log = stepLogName(e.runId, e.stepId);
     const logHref = ctx.mode === "live" && workspaceEntry(ctx.root, log) ? ctx.fileUrl(log) : undefined;
     const cachedFrom = e.cachedFrom?.split("/")[0];
     return html`<tr id="step-${e.stepId}" data-step="${e.stepId}" data-state="${e.state}">
