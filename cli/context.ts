@@ -1,7 +1,7 @@
 // What most commands need: the workspace, its run database, and (for run/resume/status)
 // a Temporal endpoint. Opened lazily so `validate` and `plan` never touch Temporal.
 import { stepLogName } from "../contract/ids.ts";
-import type { ArtifactStore } from "../engine/store/artifact-store.ts";
+import { type ArtifactStore, localStore } from "../engine/store/artifact-store.ts";
 import { openStore } from "../engine/store/open-store.ts";
 import { openWorkspace, workspaceDiskFull, type Workspace } from "../engine/store/workspace.ts";
 import { VIEWER_OUTPUTS } from "../results/eval-outputs.ts";
@@ -28,9 +28,17 @@ export async function withDbAsync<T>(fn: (db: RunDb, ws: Workspace) => Promise<T
   }
 }
 
-/** The workspace's artifact store (the folder, or MMADA_STORE's bucket), open while `fn` runs. */
-export async function withStore<T>(fn: (store: ArtifactStore, ws: Workspace) => Promise<T>): Promise<T> {
-  const { ws, store } = await openStore(openWorkspace(), "owner");
+/** The workspace's artifact store (the folder, or MMADA_STORE's bucket), open while `fn` runs. A
+ *  command that runs things opens it as the owner (claiming the bucket prefix); one that only reads
+ *  (status, compare, report, plan) goes on with the files already here when the bucket cannot be
+ *  reached, and says so. */
+export async function withStore<T>(fn: (store: ArtifactStore, ws: Workspace) => Promise<T>, role: "owner" | "reader" = "reader"): Promise<T> {
+  const ws0 = openWorkspace();
+  const { ws, store } = await openStore(ws0, role).catch((err: Error) => {
+    if (role === "owner") throw err;
+    log(`warning: ${err.message}; showing only what is already in ${ws0.root}`);
+    return { ws: ws0, store: localStore(ws0.root) };
+  });
   try {
     return await fn(store, ws);
   } finally {
@@ -52,7 +60,8 @@ export async function fetchRunFiles(store: ArtifactStore, db: RunDb, runIds: str
         // a file gone from the bucket shows as missing on the page; the page itself still renders
         if (ref) await store.fetch([ref]).then((l) => l.release(), () => {});
       }
-      await store.fetchLog(stepLogName(runId, e.execution.stepId)).catch(() => false);
+      // only steps that ran in this run logged in it (a cached one logged in the run it came from)
+      if (e.execution.attempt > 0 && e.execution.state !== "cached") await store.fetchLog(stepLogName(runId, e.execution.stepId)).catch(() => false);
     }
   }
 }

@@ -115,11 +115,12 @@ export async function trainResumably(ctx: StepContext, run: TrainingRun): Promis
     }
     const file = checkpointPath(ctx.checkpointDir, done);
     const hash = await cp.save(file, done, history, score);
-    await ctx.checkpoint(done, file, hash);
     saved.set(done, hash);
     lastSaved = done;
     await writeScores(ctx.checkpointDir, scores);
     await pruneCheckpoints(ctx.checkpointDir, cp.keep, [bestStep(scores), ...rungs]);
+    // announced once the folder is as it stays (scores written, old ones pruned): the store mirrors it
+    await ctx.checkpoint(done, file, hash);
   };
 
   const share = run.percentOfStep ?? 100;

@@ -2,7 +2,7 @@
 // references any more, and its size; deleted only with --yes. What a running or resumable run may
 // still need is never touched (engine/store/gc.ts says what is kept and why).
 import { findGarbage } from "../../engine/store/gc.ts";
-import { storeReferences } from "../../runs/index.ts";
+import { openRuns, storeReferences } from "../../runs/index.ts";
 import { reconcileRuns, withDb, withStore } from "../context.ts";
 import { CliError, duration, parse, table } from "../terminal.ts";
 
@@ -13,6 +13,10 @@ export async function gcCommand(argv: string[]): Promise<number> {
   const minAgeMs = age(values["min-age"] ?? "1h");
   await reconcileRuns(); // a run whose workflow is gone is not running any more
   return withStore(async (store) => {
+    // a running step stores its outputs (and a starting run its inputs) before the database records
+    // them: nothing is deleted while a run is open
+    const open = withDb((db) => openRuns(db).map((r) => r.runId));
+    if (values.yes && open.length > 0) throw new CliError(`run ${open.join(", ")} ${open.length > 1 ? "are" : "is"} still running; \`mmada gc --yes\` deletes nothing while a run is open (list with \`mmada gc\`, delete when it has ended)`);
     const refs = withDb((db) => storeReferences(db));
     const garbage = findGarbage(await store.entries(), refs, { now: new Date(), minAgeMs });
     const total = garbage.reduce((n, g) => n + g.size, 0);
@@ -33,7 +37,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
         : `${garbage.length} entries, ${bytes(total)}, referenced by no run; \`mmada gc --yes\` deletes them\n`,
     );
     return 0;
-  });
+  }, "owner");
 }
 
 function age(text: string): number {

@@ -129,7 +129,7 @@ async function execute(a: ExecuteArgs, interrupt: Interrupt): Promise<number> {
   if (workspaceDiskFull(ws.root)) throw new CliError(`no space left on the device that holds ${ws.root}: a run could not record anything; free some space and run the command again`);
   withDb(() => undefined); // a damaged run database is reported here, before anything starts
   // project files named as inputs enter the store (an unreachable bucket is reported here, too)
-  const plan = await withStore((store) => stageInputs(a.plan, store));
+  const plan = await withStore((store) => stageInputs(a.plan, store), "owner");
   const say = a.values.json ? () => {} : log;
   const ep = await endpoint(ws.root, say);
   const { client, close } = await connectClient(ep);

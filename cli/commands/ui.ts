@@ -31,7 +31,7 @@ export async function uiCommand(argv: string[]): Promise<number> {
   }
   const { isLoopback, startUi } = await import("../../ui/server.ts");
   // with a bucket as the store, pages fetch the files they show (reports, sample grids, logs)
-  const store = await openStore(openWorkspace(root), "owner").then(
+  const store = await openStore(openWorkspace(root), "reader").then(
     (o) => o.store,
     (err: Error) => {
       log(`warning: ${err.message}; pages show only the files already in ${root}`);

@@ -12,8 +12,7 @@ import type { KindEntry } from "../../activities/registry.ts";
 import type { StepContext } from "../../activities/kit/step-context.ts";
 import { StepFailure } from "../../contract/failures.ts";
 import { explainSystemError } from "../../contract/system-errors.ts";
-import type { ArtifactStore } from "../store/artifact-store.ts";
-import { StoreError } from "../store/artifact-store.ts";
+import { type ArtifactStore, StoreError } from "../store/artifact-store.ts";
 import { stepLogName } from "../../contract/ids.ts";
 import type { StepActivities } from "../../contract/run.ts";
 import { REPORTED_CHECKPOINTS, type StepFailureDetails, type StepInput, type StepOutcome, type StepReport } from "../../contract/step-io.ts";
@@ -66,11 +65,13 @@ export function createStepActivities(deps: { store: ArtifactStore; workspaceId: 
         const bound = bindOrFail(input.step, input.upstream).with;
         mkdirSync(dirname(logFile), { recursive: true });
         mkdirSync(checkpointDir, { recursive: true });
-        await store.pullStep(input.checkpointDir, logName);
+        // transfers to and from a bucket can outlast the heartbeat timeout: they beat as they go
+        const beating = <T>(work: () => Promise<T>) => heartbeatWhile(send, work);
+        await beating(() => store.pullStep(input.checkpointDir, logName));
         // every attempt opens the log with where it ran: with workers on several machines, the log
         // is where a user sees which one ran (and retried) what
         appendLog(logFile, `${new Date().toISOString()} attempt ${attempt} on ${deps.worker}`);
-        inputs = await store.fetch(artifactsOf(bound));
+        inputs = await beating(() => store.fetch(artifactsOf(bound)));
         const args = kindValue(bound, (a) => store.pathOf(a));
         send();
         await entry.setup?.(input.step);
@@ -85,15 +86,15 @@ export function createStepActivities(deps: { store: ArtifactStore; workspaceId: 
               report.progress = { ...report.progress, ...p };
               send();
             },
-            store: storeInto(store, scratch),
+            store: (path, kind, opts) => beating(() => storeInto(store, scratch)(path, kind, opts)),
             pathOf: (ref) => store.pathOf(ref),
             hashOf: async (path) => (await hashPath(path)).sha256,
             checkpointDir,
             async checkpoint(step, file, hash) {
               const { sha256, size } = hash ?? (await hashPath(file));
               // with a bucket, a retry on another machine resumes from it (and keeps the log so far)
-              await store.pushCheckpoints(input.checkpointDir, file, { sha256, size });
-              await store.pushLog(logName);
+              await beating(() => store.pushCheckpoints(input.checkpointDir, file, { sha256, size }));
+              await beating(() => store.pushLog(logName));
               const artifact = { sha256, size, kind: "checkpoint", uri: relative(root, file).split("\\").join("/") };
               report.checkpoints.push({ step, artifact });
               report.checkpoints.splice(0, report.checkpoints.length - REPORTED_CHECKPOINTS);
@@ -131,10 +132,22 @@ export function createStepActivities(deps: { store: ArtifactStore; workspaceId: 
       } finally {
         await inputs?.release();
         // the log follows the step wherever the store is (a bucket: status and the UI read it there)
-        await store.pushLog(logName).catch((err: Error) => appendLog(logFile, `the log could not be stored: ${err.message}`));
+        await heartbeatWhile(send, () => store.pushLog(logName)).catch((err: Error) => appendLog(logFile, `the log could not be stored: ${err.message}`));
       }
     },
   };
+}
+
+/** How often a transfer to or from the store heartbeats (the worker throttles to one per 2 s). */
+const TRANSFER_BEAT_MS = 5_000;
+
+async function heartbeatWhile<T>(beat: () => void, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(beat, TRANSFER_BEAT_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Every artifact a bound `with` reads, whole values and those inside templates, once each. */

@@ -19,7 +19,8 @@ export interface BucketAddress {
 /** A failure of the object store, in one line that names the object and what to do. `retryable`:
  *  whether trying again later can help (an endpoint down or slow) or not (no bucket, bad keys). */
 export class StoreError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly code: string) {
+  /** `object`: the bucket-relative name of the object at fault, when one is. */
+  constructor(message: string, readonly retryable: boolean, readonly code: string, readonly object?: string) {
     super(message);
     this.name = "StoreError";
   }

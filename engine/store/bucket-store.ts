@@ -4,10 +4,13 @@
 // (mirrored after each checkpoint) and `logs/<run>/<step>.log`. Objects under a content hash are
 // written once. This machine's MMADA_HOME keeps copies of what its steps read and wrote: a cache
 // with a size limit (least recently used first), shared safely by the workers of one machine: a step
-// holds a lease on its inputs while it runs, and eviction (under a lock) skips what is leased.
+// holds a lease on its inputs while it runs, and eviction (under a lock) skips what is leased and
+// what was used in the last minutes (an output being uploaded).
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fileSafe } from "../../contract/ids.ts";
 import type { ArtifactRef } from "../../contract/step-io.ts";
 import { type ArtifactStore, sizeOf, type StoredEntry } from "./artifact-store.ts";
 import { artifactPath, hashPath, type ManifestEntry, manifestHash, type PutOptions, storeArtifact, type HashedPath } from "./artifacts.ts";
@@ -18,6 +21,12 @@ import { inWorkspace, withFileLock } from "./workspace.ts";
 /** The default size limit of a machine's local copies (MMADA_CACHE_SIZE overrides: 500M, 20G, ...). */
 const DEFAULT_CACHE_BYTES = 20 * 2 ** 30;
 const LEASE = ".lease-";
+/** Copies used this recently stay, whatever the limit (an output between its store and its upload). */
+const EVICT_GRACE_MS = 10 * 60_000;
+/** A lease of a process on another host (a cache on shared storage) counts this long. */
+const FOREIGN_LEASE_MS = 24 * 3600_000;
+/** How many times a download that does not match its hash is tried before the object is judged bad. */
+const DOWNLOAD_TRIES = 2;
 
 interface Manifest {
   files: ManifestEntry[];
@@ -31,12 +40,13 @@ export function parseSize(text: string | undefined): number | undefined {
   return Math.round(Number(m[1]) * 1024 ** "_kmgt".indexOf((m[2] || "_").toLowerCase()));
 }
 
-export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: number } = {}): ArtifactStore {
+export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: number; evictGraceMs?: number } = {}): ArtifactStore {
   const limit = opts.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const grace = opts.evictGraceMs ?? EVICT_GRACE_MS;
   const lockFile = join(root, "artifacts", ".cache.lock");
   const locked = async <T>(fn: () => Promise<T>) => {
     await mkdir(dirname(lockFile), { recursive: true });
-    return withFileLock(lockFile, { timeoutMs: 120_000, staleMs: 60_000, what: "artifact cache" }, fn);
+    return withFileLock(lockFile, { timeoutMs: 120_000, staleMs: 10 * 60_000, what: "artifact cache" }, fn);
   };
   const shaDir = (ref: { uri: string }) => dirname(inWorkspace(root, ref.uri));
 
@@ -55,12 +65,24 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
     await bucket.putSmall(ref.uri, JSON.stringify({ files } satisfies Manifest), { sha256: ref.sha256, manifest: "1" });
   }
 
-  /** Downloads one artifact into its local place, verified; a bad object is removed from the bucket
-   *  (its producer runs again on resume) and named in the error. */
-  async function download(ref: ArtifactRef): Promise<void> {
+  /** Downloads one artifact into its local place, verified. An object that fails its hash twice is
+   *  bad: named in the error, removed from the bucket with its directory's manifest (so the cache
+   *  decision sees the artifact gone, and resuming the run stores it again). */
+  async function download(ref: ArtifactRef, tries = DOWNLOAD_TRIES): Promise<void> {
+    try {
+      await downloadOnce(ref);
+    } catch (err) {
+      if (!(err instanceof StoreError && err.code === "BadObject")) throw err;
+      if (tries > 1) return download(ref, tries - 1);
+      await bucket.delete([...new Set([err.object ?? ref.uri, ref.uri])]).catch(() => {});
+      throw new StoreError(`${err.message}; it was removed from the bucket, so resuming the run stores it again`, false, "BadObject", err.object);
+    }
+  }
+
+  async function downloadOnce(ref: ArtifactRef): Promise<void> {
     const dest = artifactPath(root, ref);
     await mkdir(dirname(dest), { recursive: true });
-    try {
+    {
       const info = await bucket.head(ref.uri);
       if (!info) throw new StoreError(`${bucket.where(ref.uri)} (${ref.kind}) is missing from the bucket (deleted behind our back?); resume the run to recreate it`, false, "NoSuchKey");
       if (info.meta.manifest !== "1") {
@@ -69,7 +91,7 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
       }
       const manifest = JSON.parse((await bucket.getSmall(ref.uri))?.toString("utf8") ?? "{}") as Manifest;
       if (!Array.isArray(manifest.files) || manifestHash(manifest.files) !== ref.sha256) {
-        throw new StoreError(`${bucket.where(ref.uri)}: its manifest does not match the directory's content hash ${ref.sha256.slice(0, 12)}…: it was changed or damaged in the bucket and is not used`, false, "BadObject");
+        throw new StoreError(`${bucket.where(ref.uri)}: its manifest does not match the directory's content hash ${ref.sha256.slice(0, 12)}…: it was changed or damaged in the bucket and is not used`, false, "BadObject", ref.uri);
       }
       const tmp = `${dest}.part-${process.pid}-${randomBytes(3).toString("hex")}`;
       try {
@@ -84,12 +106,6 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
-    } catch (err) {
-      if (err instanceof StoreError && err.code === "BadObject") {
-        await bucket.delete([ref.uri]).catch(() => {});
-        throw new StoreError(`${err.message}; it was removed from the bucket, so resuming the run recreates it`, false, "BadObject");
-      }
-      throw err;
     }
   }
 
@@ -98,25 +114,44 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
     await locked(async () => {
       const entries = await cacheEntries(root);
       let total = entries.reduce((n, e) => n + e.size, 0);
+      const recent = Date.now() - grace;
       for (const e of entries.sort((a, b) => a.used - b.used)) {
         if (total <= limit) break;
-        if (e.leased) continue;
+        if (e.leased || e.used > recent) continue;
         await rm(e.dir, { recursive: true, force: true });
         total -= e.size;
       }
     });
   }
 
-  /** Mirrors the bucket's copy of a folder into the local one (missing or different files). */
+  /** Mirrors the bucket's copy of a checkpoint folder into the local one (missing or different
+   *  files; only plain names inside the folder). A file pruned or rewritten meanwhile is skipped:
+   *  the training loop resumes from the newest checkpoint it can load. */
   async function pullFolder(folder: string): Promise<void> {
+    await mkdir(inWorkspace(root, folder), { recursive: true });
     for (const o of await bucket.list(`${folder}/`)) {
-      const local = inWorkspace(root, o.key);
+      const name = o.key.slice(folder.length + 1);
+      if (!/^[\w.-]+$/.test(name) || name.startsWith(".")) continue;
+      const local = inWorkspace(root, `${folder}/${name}`);
       if ((await stat(local).catch(() => undefined))?.size === o.size && isCheckpointName(o.key)) continue;
       const info = await bucket.head(o.key);
-      if (!info) continue; // pruned meanwhile
-      await mkdir(dirname(local), { recursive: true });
-      await bucket.download(o.key, local, info.sha256);
+      if (!info) continue;
+      await bucket.download(o.key, local, info.sha256).catch((err: unknown) => {
+        if (!(err instanceof StoreError && (err.code === "BadObject" || err.code === "NoSuchKey"))) throw err;
+      });
     }
+  }
+
+  /** Downloads a log (workspace-relative) when the bucket's copy is longer than this machine's: logs
+   *  only grow, so a shorter one is older and never replaces a longer one. */
+  async function pullLog(logFile: string): Promise<boolean> {
+    const info = await bucket.head(logFile);
+    if (!info) return false;
+    const path = inWorkspace(root, logFile);
+    if (((await stat(path).catch(() => undefined))?.size ?? -1) >= info.size) return true;
+    await mkdir(dirname(path), { recursive: true });
+    await bucket.download(logFile, path, info.sha256);
+    return true;
   }
 
   return {
@@ -124,9 +159,10 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
     root,
 
     async put(src: string, kind: string, opts: PutOptions = {}) {
+      // a copy just stored counts as just used: eviction leaves it while it uploads
       const { ref, hashed } = await storeArtifact(root, src, kind, opts);
-      await upload(ref, hashed);
       await touch(shaDir(ref));
+      await upload(ref, hashed);
       await evict();
       return ref;
     },
@@ -142,7 +178,7 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
           for (const ref of refs) {
             const dir = shaDir(ref);
             await mkdir(dir, { recursive: true });
-            const lease = join(dir, `${LEASE}${process.pid}-${randomBytes(3).toString("hex")}`);
+            const lease = join(dir, `${LEASE}${fileSafe(hostname())}-${process.pid}-${randomBytes(3).toString("hex")}`);
             await writeFile(lease, "");
             leases.push(lease);
           }
@@ -168,25 +204,25 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
 
     async pullStep(checkpointDir, logFile) {
       await pullFolder(checkpointDir);
-      const log = inWorkspace(root, logFile);
-      if (!(await stat(log).then(() => true, () => false)) && (await bucket.head(logFile))) {
-        await mkdir(dirname(log), { recursive: true });
-        await bucket.download(logFile, log);
-      }
+      await pullLog(logFile);
     },
 
     async pushCheckpoints(checkpointDir, file, hash) {
       const name = relativeName(root, file);
       if ((await bucket.head(name))?.sha256 !== hash.sha256) await bucket.upload(name, file, hash.sha256);
-      const local = new Set((await readdir(inWorkspace(root, checkpointDir)).catch(() => [] as string[])).map((n) => `${checkpointDir}/${n}`));
+      const names = (await readdir(inWorkspace(root, checkpointDir)).catch(() => [] as string[])).filter((n) => /^[\w.-]+$/.test(n) && !n.startsWith(".") && !/\.(tmp|part)/.test(n));
+      const local = new Set(names.map((n) => `${checkpointDir}/${n}`));
       const remote = await bucket.list(`${checkpointDir}/`);
       // the small files beside the checkpoints (their scores) change with each one
       for (const n of local) {
-        if (n === name || n.includes(".tmp") || isCheckpointName(n) && remote.some((o) => o.key === n)) continue;
+        if (n === name || (isCheckpointName(n) && remote.some((o) => o.key === n))) continue;
         const path = inWorkspace(root, n);
         await bucket.upload(n, path, (await hashPath(path)).sha256);
       }
-      const pruned = remote.filter((o) => !local.has(o.key)).map((o) => o.key);
+      // checkpoints older than this one that the folder no longer has were pruned; a newer one in the
+      // bucket is another attempt's, and stays
+      const step = checkpointStep(name);
+      const pruned = remote.filter((o) => isCheckpointName(o.key) && !local.has(o.key) && checkpointStep(o.key) < step).map((o) => o.key);
       if (pruned.length > 0) await bucket.delete(pruned);
     },
 
@@ -200,14 +236,7 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
       await rm(inWorkspace(root, checkpointDir), { recursive: true, force: true });
     },
 
-    async fetchLog(logFile) {
-      const info = await bucket.head(logFile);
-      if (!info) return false;
-      const path = inWorkspace(root, logFile);
-      await mkdir(dirname(path), { recursive: true });
-      await bucket.download(logFile, path, info.sha256);
-      return true;
-    },
+    fetchLog: (logFile) => pullLog(logFile),
 
     async entries() {
       // grouped by artifact (`artifacts/xx/<sha>/<name>`: a file's object, or a directory's manifest
@@ -243,6 +272,10 @@ function isCheckpointName(key: string): boolean {
   return /\/step-\d+\.ckpt$/.test(key);
 }
 
+function checkpointStep(key: string): number {
+  return Number(/step-(\d+)\.ckpt$/.exec(key)?.[1] ?? Infinity);
+}
+
 function relativeName(root: string, file: string): string {
   return file.slice(root.length + 1).split("\\").join("/");
 }
@@ -262,13 +295,24 @@ async function cacheEntries(root: string): Promise<{ dir: string; size: number; 
     for (const sha of await readdir(join(artifacts, shard)).catch(() => [] as string[])) {
       const dir = join(artifacts, shard, sha);
       const names = await readdir(dir).catch(() => [] as string[]);
-      const leased = names.some((n) => n.startsWith(LEASE) && alive(Number(n.slice(LEASE.length).split("-")[0])));
+      const leases = await Promise.all(names.filter((n) => n.startsWith(LEASE)).map((n) => leaseHeld(join(dir, n))));
+      const leased = leases.some(Boolean);
       const st = await stat(dir).catch(() => undefined);
       if (!st) continue;
       out.push({ dir, size: (await sizeOf(dir).catch(() => ({ size: 0 }))).size, used: st.mtimeMs, leased });
     }
   }
   return out;
+}
+
+/** A lease (`.lease-<host>-<pid>-<random>`) counts while its process lives; one of another host (a
+ *  cache on shared storage), whose process cannot be asked, for a day. */
+async function leaseHeld(file: string): Promise<boolean> {
+  const parts = file.slice(file.lastIndexOf(LEASE) + LEASE.length).split("-");
+  const pid = Number(parts.at(-2));
+  if (parts.slice(0, -2).join("-") === fileSafe(hostname())) return alive(pid);
+  const st = await stat(file).catch(() => undefined);
+  return st !== undefined && Date.now() - st.mtimeMs < FOREIGN_LEASE_MS;
 }
 
 function alive(pid: number): boolean {
@@ -287,11 +331,11 @@ export async function bucketOwner(bucket: Bucket): Promise<{ id: string; root: s
   return body ? (JSON.parse(body.toString("utf8")) as { id: string; root: string; host: string }) : undefined;
 }
 
-/** Records `ws` as the owner of the bucket prefix; refuses a prefix another workspace owns. */
+/** Records `ws` as the owner of the bucket prefix (a conditional write: of two workspaces claiming
+ *  at once, one wins); refuses a prefix another workspace owns. */
 export async function claimBucket(bucket: Bucket, ws: { id: string; root: string }, host: string): Promise<void> {
-  const owner = await bucketOwner(bucket);
-  if (owner && owner.id !== ws.id) {
-    throw new StoreError(`${bucket.url} belongs to workspace ${owner.id} (${owner.host}:${owner.root}); give this workspace its own prefix (MMADA_STORE=${bucket.url}/<name>)`, false, "OtherWorkspace");
+  const claimed = (await bucketOwner(bucket)) ?? ((await bucket.putIfAbsent("workspace.json", `${JSON.stringify({ id: ws.id, root: ws.root, host })}\n`)) ? undefined : await bucketOwner(bucket));
+  if (claimed && claimed.id !== ws.id) {
+    throw new StoreError(`${bucket.url} belongs to workspace ${claimed.id} (${claimed.host}:${claimed.root}); give this workspace its own prefix (MMADA_STORE=${bucket.url}/<name>)`, false, "OtherWorkspace");
   }
-  if (!owner) await bucket.putSmall("workspace.json", `${JSON.stringify({ id: ws.id, root: ws.root, host })}\n`);
 }

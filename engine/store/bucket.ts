@@ -42,7 +42,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const PART_BYTES = 8 << 20;
 /** Failures of this machine's disk while a download is written. */
-const LOCAL_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EMFILE"]);
+const LOCAL_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EMFILE", "ENOENT", "EISDIR"]);
 /** How long one request may take before it is tried again (a slow endpoint), and connecting. */
 const REQUEST_TIMEOUT_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -146,7 +146,7 @@ export class Bucket {
       await pipeline(r.Body as Readable, hashing, createWriteStream(tmp));
       const got = hash.digest("hex");
       if (expect !== undefined && got !== expect) {
-        throw new StoreError(`${this.where(name)} does not match its content hash (expected ${expect.slice(0, 12)}…, got ${got.slice(0, 12)}…): it was changed or damaged in the bucket and is not used`, false, "BadObject");
+        throw new StoreError(`${this.where(name)} does not match its content hash (expected ${expect.slice(0, 12)}…, got ${got.slice(0, 12)}…): it was changed or damaged in the bucket and is not used`, false, "BadObject", name);
       }
       await rename(tmp, dest);
       return got;
@@ -177,9 +177,26 @@ export class Bucket {
   async delete(names: string[]): Promise<void> {
     for (let i = 0; i < names.length; i += 1000) {
       const batch = names.slice(i, i + 1000);
-      await this.call(batch[0]!, () =>
+      const r = await this.call(batch[0]!, () =>
         this.client.send(new DeleteObjectsCommand({ Bucket: this.address.bucket, Delete: { Objects: batch.map((n) => ({ Key: this.key(n) })), Quiet: true } })),
       );
+      const failed = r.Errors ?? [];
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw new StoreError(`${failed.length} of ${batch.length} objects were not deleted, e.g. ${this.url}/${first.Key}: ${first.Code} ${first.Message ?? ""}`.trim(), false, first.Code ?? "DeleteFailed");
+      }
+    }
+  }
+
+  /** Writes `body` only if no object has the name yet; false when one had (conditional write). */
+  async putIfAbsent(name: string, body: string): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.address.bucket, Key: this.key(name), Body: body, IfNoneMatch: "*" }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === "PreconditionFailed" || e.$metadata?.httpStatusCode === 412) return false;
+      throw this.explain(err, name);
     }
   }
 
@@ -191,6 +208,8 @@ export class Bucket {
     try {
       return await fn();
     } catch (err) {
+      // this machine's disk (a full cache, a file gone from under an upload) is not the store's fault
+      if (LOCAL_ERRORS.has((err as NodeJS.ErrnoException).code ?? "") && !(err as { $metadata?: unknown }).$metadata) throw err;
       throw this.explain(err, name);
     }
   }
@@ -215,10 +234,14 @@ export class Bucket {
     if (["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE"].includes(net ?? "") || code === "TimeoutError" || code === "RequestTimeout" || (status !== undefined && status >= 500)) {
       return new StoreError(`${what}: the object store did not answer (${net ?? code}); check that the endpoint is up (AWS_ENDPOINT_URL) and try again`, true, "Unreachable");
     }
+    if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || status === 301) {
+      return new StoreError(`${what}: the bucket is in another region than AWS_REGION=${process.env.AWS_REGION ?? "(unset)"}; set the bucket's region`, false, "Region");
+    }
     if (/region/i.test(e.message ?? "")) {
       return new StoreError(`${what}: no region configured; set AWS_REGION (any value for MinIO-like servers)`, false, "Config");
     }
-    return new StoreError(`${what}: ${code}: ${e.message ?? String(err)}`, true, code);
+    // the SDK has already retried what it knows to be transient
+    return new StoreError(`${what}: ${code}: ${e.message ?? String(err)}`, false, code);
   }
 }
 

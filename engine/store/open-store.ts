@@ -8,8 +8,9 @@ import { parseBucketUrl, StoreError } from "./artifact-store.ts";
 import type { Workspace } from "./workspace.ts";
 
 /** The store of `ws` (env: MMADA_STORE, MMADA_CACHE_SIZE and the AWS variables). `role`: the owner
- *  claims a bucket prefix; a worker takes the workspace id of the prefix's owner. */
-export async function openStore(ws: Workspace, role: "owner" | "worker", env: NodeJS.ProcessEnv = process.env): Promise<{ ws: Workspace; store: ArtifactStore }> {
+ *  (runs, the database's workers) claims a bucket prefix; a worker takes the workspace id of the
+ *  prefix's owner; a reader (status, plan, the UI) only reads. */
+export async function openStore(ws: Workspace, role: "owner" | "worker" | "reader", env: NodeJS.ProcessEnv = process.env): Promise<{ ws: Workspace; store: ArtifactStore }> {
   const url = env.MMADA_STORE;
   if (!url || url === "local") return { ws, store: localStore(ws.root) };
   const address = parseBucketUrl(url);
@@ -19,8 +20,8 @@ export async function openStore(ws: Workspace, role: "owner" | "worker", env: No
     await bucket.check();
     const cacheBytes = parseSize(env.MMADA_CACHE_SIZE);
     const store = bucketStore(ws.root, bucket, cacheBytes === undefined ? {} : { cacheBytes });
-    if (role === "owner") {
-      await claimBucket(bucket, ws, hostname());
+    if (role !== "worker") {
+      if (role === "owner") await claimBucket(bucket, ws, hostname());
       return { ws, store };
     }
     const owner = await bucketOwner(bucket);

@@ -34,7 +34,8 @@ let n = 0;
 function machine(prefix = `t${++n}`, cacheBytes?: number): { root: string; store: ArtifactStore; bucket: Bucket } {
   const root = mkdtempSync(join(tmpdir(), "mmada-s3-"));
   const bucket = new Bucket({ bucket: "mmada-test", prefix }, server.env);
-  return { root, bucket, store: bucketStore(root, bucket, cacheBytes === undefined ? {} : { cacheBytes }) };
+  // no grace period: the test's copies are all recent
+  return { root, bucket, store: bucketStore(root, bucket, cacheBytes === undefined ? {} : { cacheBytes, evictGraceMs: 0 }) };
 }
 
 function output(root: string, name: string, bytes: string | Buffer): string {
