@@ -149,10 +149,13 @@ test("two machines, one bucket: a worker killed mid stage 1, the other resumes f
   assert.ok(metrics.length > 50);
   assert.deepEqual(metrics, metricsOf(ref, "uninterrupted"));
 
-  // nothing crossed between folders: the owner ran no step (no step log, checkpoint or scratch of
-  // its own), and A holds no log of a step only B ran
+  // nothing crossed between folders: the owner ran no step (no checkpoint or scratch of its own; the
+  // logs it holds are the bucket's, fetched by `run` for its report, each naming the machine that
+  // ran the step), and A holds no log of a step only B ran
   assert.deepEqual(filesUnder(owner.home, "checkpoints"), []);
-  assert.deepEqual(filesUnder(owner.home, `logs/split`), []);
+  assert.deepEqual(filesUnder(owner.home, "tmp"), []);
+  const machines = [workerA, workerB].map((w) => workerId(w.pid!).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  for (const id of Object.keys(steps)) assert.match(readFileSync(join(owner.home, stepLogName("split", id)), "utf8"), new RegExp(`^\\S+ attempt 1 on (${machines})$`, "m"), `the log of ${id}`);
   for (const id of ranOn(workerB).filter((s) => s !== "stage1")) assert.equal(existsSync(join(machineA.home, stepLogName("split", id))), false, `machine A holds the log of ${id}, which B ran`);
 
   // the run database lists every artifact, and each is complete in the bucket
