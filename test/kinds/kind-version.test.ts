@@ -1,7 +1,7 @@
 // Cache keys notice code and defaults: a kind's version is a hash of the sources it reaches, the
 // plan holds every default, and `mmada plan` says which of the two changed.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -11,8 +11,9 @@ import { hashFiles, sourceClosure } from "../../engine/project.ts";
 import { cacheKey, explainChange } from "../../engine/store/cache-key.ts";
 import { compileText } from "../../pipelines/index.ts";
 
-test("a source closure follows relative imports (static, re-exports, dynamic) and its hash changes with any file in it", () => {
+test("a source closure follows relative imports (static, re-exports, dynamic) and its hash changes with any file in it", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "mmada-closure-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "entry.ts"), 'import { b } from "./b.ts";\nexport * from "./c.ts";\nconst d = () => import("./d.ts");\n');
   writeFileSync(join(dir, "b.ts"), 'import "node:fs";\nexport const b = 1;\n');
   writeFileSync(join(dir, "c.ts"), "export const c = 1;\n");

@@ -18,21 +18,28 @@ import { openWorkspace } from "../../engine/store/workspace.ts";
 import { createBucket, s3Skip, type S3Server, startS3Server } from "./s3-server.ts";
 
 const skip = s3Skip();
+/** Every folder a case made, removed when the file's cases are done. */
+const made: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
 
 /** Why a small tmpfs cannot be mounted here (not root): the full-disk case is skipped, visibly. */
 function mountSkip(): string | false {
   const probe = mkdtempSync(join(tmpdir(), "mmada-mount-probe-"));
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe], { encoding: "utf8" });
-  if (r.status !== 0) return `cannot mount a tmpfs for a real full disk: ${(r.stderr || r.error?.message || "").trim()}`;
-  spawnSync("umount", [probe]);
-  return false;
+  if (r.status === 0) spawnSync("umount", [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return r.status === 0 ? false : `cannot mount a tmpfs for a real full disk: ${(r.stderr || r.error?.message || "").trim()}`;
 }
 let server: S3Server;
 let n = 0;
 
 /** A fresh workspace folder and bucket prefix (one bucket per test file; prefixes keep tests apart). */
 function machine(prefix = `t${++n}`, cacheBytes?: number): { root: string; store: ArtifactStore; bucket: Bucket } {
-  const root = mkdtempSync(join(tmpdir(), "mmada-s3-"));
+  const root = tempDir("mmada-s3-");
   const bucket = new Bucket({ bucket: "mmada-test", prefix }, server.env);
   // no grace period: the test's copies are all recent
   return { root, bucket, store: bucketStore(root, bucket, cacheBytes === undefined ? {} : { cacheBytes, evictGraceMs: 0 }) };
@@ -52,7 +59,10 @@ describe("bucket store", { skip }, () => {
     server = await startS3Server();
     await createBucket(server, "mmada-test");
   });
-  after(async () => server?.stop());
+  after(async () => {
+    await server?.stop();
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("a file goes up under its content hash and comes down on another machine, verified", async () => {
     const a = machine("share");
@@ -174,7 +184,7 @@ describe("bucket store", { skip }, () => {
   });
 
   it("an unknown bucket, refused credentials and an endpoint that is down each say so in one line", async () => {
-    const root = mkdtempSync(join(tmpdir(), "mmada-s3-"));
+    const root = tempDir("mmada-s3-");
     const ws = openWorkspace(root);
     await assert.rejects(openStore(ws, "owner", { ...server.env, MMADA_STORE: "s3://no-such-bucket/x" }), /bucket 'no-such-bucket' does not exist.*create it or fix MMADA_STORE/);
     await assert.rejects(openStore(ws, "owner", { ...server.env, MMADA_STORE: "s3://Bad_Name" }), /is not an s3:\/\/bucket\[\/prefix\] address/);
@@ -188,7 +198,7 @@ describe("bucket store", { skip }, () => {
   it("refused credentials say so, and are not retried", async () => {
     const strict = await startS3Server({ auth: true });
     try {
-      const ws = openWorkspace(mkdtempSync(join(tmpdir(), "mmada-s3-")));
+      const ws = openWorkspace(tempDir("mmada-s3-"));
       await assert.rejects(openStore(ws, "owner", { ...strict.env, AWS_ACCESS_KEY_ID: "AKIAWRONG", MMADA_STORE: "s3://mmada-test/x" }), (err: Error) => {
         assert.match(err.message, /^s3:\/\/mmada-test\/x: the credentials were refused \(\w+\); check AWS_ACCESS_KEY_ID/);
         assert.equal((err as StoreError).retryable, false);
@@ -202,7 +212,7 @@ describe("bucket store", { skip }, () => {
   it("a full cache disk is a full disk (ENOSPC), not a store failure, and leaves no partial copy", { skip: mountSkip() }, async () => {
     const a = machine("full");
     const ref = await a.store.put(output(a.root, "big.bin", Buffer.alloc(3 << 20, 5)), "file", { move: true });
-    const root = mkdtempSync(join(tmpdir(), "mmada-s3-full-"));
+    const root = tempDir("mmada-s3-full-");
     spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", root]);
     try {
       const b = bucketStore(root, a.bucket);
@@ -215,10 +225,10 @@ describe("bucket store", { skip }, () => {
 
   it("a bucket prefix belongs to one workspace; a worker elsewhere serves the workspace that owns it", async () => {
     const env = { ...server.env, MMADA_STORE: "s3://mmada-test/owned" };
-    const owner = openWorkspace(mkdtempSync(join(tmpdir(), "mmada-s3-")));
-    await assert.rejects(openStore(openWorkspace(mkdtempSync(join(tmpdir(), "mmada-s3-"))), "worker", env), /no workspace owns s3:\/\/mmada-test\/owned yet/);
+    const owner = openWorkspace(tempDir("mmada-s3-"));
+    await assert.rejects(openStore(openWorkspace(tempDir("mmada-s3-")), "worker", env), /no workspace owns s3:\/\/mmada-test\/owned yet/);
     (await openStore(owner, "owner", env)).store.close();
-    const other = openWorkspace(mkdtempSync(join(tmpdir(), "mmada-s3-")));
+    const other = openWorkspace(tempDir("mmada-s3-"));
     await assert.rejects(openStore(other, "owner", env), new RegExp(`belongs to workspace ${owner.id}.*give this workspace its own prefix`));
     const worker = await openStore(other, "worker", env);
     assert.equal(worker.ws.id, owner.id);
