@@ -46,8 +46,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   requirePositional(positionals, 1, "status", usage);
   await reconcileRuns();
   // the files status reads (evaluation reports, a step's log) may have been written on another machine
-  const known = await withStore((store) => withDbAsync(async (db) => (getRun(db, positionals[0]!) ? (await fetchRunFiles(store, db, [positionals[0]!]), true) : false)));
-  if (known && values.log !== undefined) return printLog(positionals[0]!, values.log);
+  await withStore((store) => withDbAsync((db) => fetchRunFiles(store, db, [positionals[0]!])));
+  if (values.log !== undefined) return printLog(positionals[0]!, values.log);
   const found = withDb((db, ws) => {
     const detail = getRun(db, positionals[0]!);
     return detail && { detail, stages: runStageTable(evalStages(ws.root, detail)), curves: summarizeCurves(metricSeries(db, detail.run.id)), sweep: sweepOf(db, detail) };
@@ -135,7 +135,9 @@ export async function lineageCommand(argv: string[]): Promise<number> {
 /** `status <run> --log <step>`: the step's log as the store holds it, wherever the step ran. */
 function printLog(runId: string, stepId: string): number {
   return withDb((db, ws) => {
-    const steps = getRun(db, runId)!.executions.map((e) => e.execution.stepId);
+    const run = getRun(db, runId);
+    if (!run) throw new CliError(`unknown run '${runId}'; \`mmada runs\` lists the runs`);
+    const steps = run.executions.map((e) => e.execution.stepId);
     if (!steps.includes(stepId)) throw new CliError(`run '${runId}' has no step '${stepId}'; its steps: ${steps.join(", ")}`);
     const file = join(ws.root, stepLogName(runId, stepId));
     if (!existsSync(file)) throw new CliError(`step '${stepId}' of run '${runId}' left no log (it was served from the cache, skipped, or never started)`);

@@ -9,7 +9,7 @@ import { fileSafe } from "../../contract/ids.ts";
 import type { PlanStep } from "../../contract/plan.ts";
 import { bindWith, type StepOutputs, UnboundOutputError } from "../../contract/with-value.ts";
 import type { ArtifactStore } from "../store/artifact-store.ts";
-import { inWorkspace, workspaceDiskFull } from "../store/workspace.ts";
+import { inWorkspace, processAlive, workspaceDiskFull } from "../store/workspace.ts";
 
 /**
  * Runs `fn` in an empty scratch folder of this attempt (tmp/<execution>-a<attempt>-<host>-<pid>),
@@ -22,7 +22,7 @@ export async function withScratch<T>(root: string, input: StepInput, attempt: nu
   const tmp = inWorkspace(root, "tmp");
   for (const name of await readdir(tmp).catch(() => [] as string[])) {
     const pid = name.startsWith(prefix) && name.includes(host) ? Number(name.slice(name.lastIndexOf("-") + 1)) : NaN;
-    if (Number.isInteger(pid) && !alive(pid)) await rm(inWorkspace(root, `tmp/${name}`), { recursive: true, force: true });
+    if (Number.isInteger(pid) && !processAlive(pid)) await rm(inWorkspace(root, `tmp/${name}`), { recursive: true, force: true });
   }
   const dir = inWorkspace(root, `tmp/${prefix}${attempt}${host}${process.pid}`);
   await rm(dir, { recursive: true, force: true });
@@ -51,14 +51,6 @@ export function bindOrFail(step: PlanStep, upstream: StepOutputs): ReturnType<ty
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** A step that fails while the workspace's disk is full failed because of it (a shell command says
  *  so only in its stderr, a step kind in any of its errors): that, or undefined. */

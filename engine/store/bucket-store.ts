@@ -16,7 +16,7 @@ import { type ArtifactStore, sizeOf, type StoredEntry } from "./artifact-store.t
 import { artifactPath, hashPath, type ManifestEntry, manifestHash, type PutOptions, storeArtifact, type HashedPath } from "./artifacts.ts";
 import type { Bucket, ObjectInfo } from "./bucket.ts";
 import { StoreError } from "./artifact-store.ts";
-import { inWorkspace, withFileLock } from "./workspace.ts";
+import { inWorkspace, processAlive, withFileLock } from "./workspace.ts";
 
 /** The default size limit of a machine's local copies (MMADA_CACHE_SIZE overrides: 500M, 20G, ...). */
 const DEFAULT_CACHE_BYTES = 20 * 2 ** 30;
@@ -183,12 +183,14 @@ export function bucketStore(root: string, bucket: Bucket, opts: { cacheBytes?: n
             leases.push(lease);
           }
         });
+        let added = false;
         for (const ref of refs) {
           const present = await stat(artifactPath(root, ref)).then(() => true, () => false);
-          if (!present) await download(ref);
+          if (!present) (await download(ref), (added = true));
           await touch(shaDir(ref));
         }
-        await evict();
+        // only what was downloaded can push the copies past their limit
+        if (added) await evict();
       } catch (err) {
         await release();
         throw err;
@@ -310,20 +312,11 @@ async function cacheEntries(root: string): Promise<{ dir: string; size: number; 
 async function leaseHeld(file: string): Promise<boolean> {
   const parts = file.slice(file.lastIndexOf(LEASE) + LEASE.length).split("-");
   const pid = Number(parts.at(-2));
-  if (parts.slice(0, -2).join("-") === fileSafe(hostname())) return alive(pid);
+  if (parts.slice(0, -2).join("-") === fileSafe(hostname())) return processAlive(pid);
   const st = await stat(file).catch(() => undefined);
   return st !== undefined && Date.now() - st.mtimeMs < FOREIGN_LEASE_MS;
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The workspace a bucket prefix belongs to (`workspace.json`, written by its owner). */
 export async function bucketOwner(bucket: Bucket): Promise<{ id: string; root: string; host: string } | undefined> {

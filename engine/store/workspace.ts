@@ -83,6 +83,17 @@ export async function withFileLock<T>(lockFile: string, opts: { timeoutMs: numbe
   }
 }
 
+/** Whether a process of this host exists (one of another user's counts: it exists, we may not signal it). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0) would signal our own group
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Free bytes below which the disk that holds a workspace counts as full. */
 const FULL_BELOW_BYTES = 1 << 20;
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { connectClient, endpoint } from "../../../engine/temporal/connection.ts";
-import { workflowIdOf } from "../../../contract/ids.ts";
+import { stepLogName, workflowIdOf } from "../../../contract/ids.ts";
 import { alive, REPO_ROOT, startServer, type TestWorkspace, withRunDb } from "../engine/helpers.ts";
 
 export const SMOKE = "pipelines/mmada-smoke.yaml";
@@ -114,7 +114,7 @@ export const cacheKeyOf = (ws: TestWorkspace, runId: string, stepId: string) =>
 
 /** The step's log file (`<MMADA_HOME>/logs/<run>/<step>.log`); empty when it was never written. */
 export function stepLog(ws: TestWorkspace, runId: string, stepId: string): string {
-  const file = join(ws.home, "logs", runId, `${stepId}.log`);
+  const file = join(ws.home, stepLogName(runId, stepId));
   return existsSync(file) ? readFileSync(file, "utf8") : "";
 }
 
