@@ -1,5 +1,5 @@
 // A search over a real sweep (test/e2e/pipeline/specs/mmada-sweep-stage1.yaml: the tiny stage 1 over
-// six learning rates, ASHA on val_loss at steps 40 and 120 of 400):
+// six learning rates, ASHA on val_loss at steps 40 and 120 of 4,000):
 //  - uninterrupted: the losers stop at a rung (state `stopped`, their dependents skipped), the
 //    winners train to the end; status, the report and compare show the sweep; the decisions are in
 //    the run database;
@@ -53,7 +53,7 @@ test("an uninterrupted sweep: losers stop at their rungs, winners train to the e
 
   const status = await cli(clean, ["status", "sw"]);
   assert.match(status.stdout, /^search: stage1 branches on val_loss \(min\); ASHA/m);
-  assert.match(status.stdout, /^best: stage1\[lr=[\d.]+\] \(lr=[\d.]+\), val_loss [\d.]+ after 400 steps$/m);
+  assert.match(status.stdout, /^best: stage1\[lr=[\d.]+\] \(lr=[\d.]+\), val_loss [\d.]+ after 4000 steps$/m);
   const compare = await cli(clean, ["compare", "sw"]);
   assert.match(compare.stdout, /decisions \(rung: \+ went on, x stopped, rank\/compared\):/);
   const report = readFileSync(join(clean.home, "reports", "sw.html"), "utf8");
@@ -79,12 +79,14 @@ test("workers killed while decisions are pending and while a winner trains: the 
   for (const pid of [first.pid, ...first.stepWorkerPids]) killTree(pid);
   const restarted = await cli(crashed, ["server", "start"]);
   assert.equal(restarted.code, 0, restarted.stderr);
-  // 2. a promoted branch is past its last rung: its worker dies mid-part
+  // 2. a promoted branch is past its last rung, far from its end (its last part is 3,880 steps, 15 s or more; what
+  // the run database shows lags by a heartbeat): its worker dies mid-part
   const winner = await waitFor(
-    "a promoted branch training its last part",
+    "a promoted branch early in its last part",
     () => BRANCHES.find((b) => {
       const p = progressOf(crashed, "sw", b);
-      return p?.state === "running" && (p.newestCheckpoint ?? 0) >= 160;
+      const newest = p?.newestCheckpoint ?? 0;
+      return p?.state === "running" && newest >= 160 && newest <= 1600;
     }),
     240_000,
   );
