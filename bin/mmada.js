@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SOURCES = ["cli", "contract", "engine", "pipelines", "workflows", "activities", "runs", "model", "results", "ui", "schemas"];
+const SOURCES = ["cli", "contract", "engine", "pipelines", "workflows", "activities", "mmada", "runs", "model", "results", "ui", "schemas"];
 
 /** True when dist/ was built from this checkout after its sources last changed. */
 function builtIsCurrent() {
