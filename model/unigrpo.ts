@@ -28,12 +28,20 @@ export interface Group {
 }
 
 /**
- * A_i = (r_i - mean r) / (std r + 1e-6), std unbiased (torch's default, as in TRL's GRPO).
- * Returns null when all rewards are equal: such a group carries no signal and is skipped.
+ * How a group's rewards become advantages. `zscore`, the paper's: A_i = (r_i - mean r) / (std r + 1e-6),
+ * std unbiased (torch's default, as in TRL's GRPO). `centered`, an option (Dr. GRPO, Liu et al. 2025,
+ * "Understanding R1-Zero-like training"): A_i = r_i - mean r. Dividing by the std gives a group whose
+ * rewards differ by noise (text-to-image scores 0.198 and 0.200) the same full-size advantages as a
+ * group with one right answer among wrong ones; centred advantages keep each group's reward scale.
  */
-export function groupAdvantages(rewards: number[]): number[] | null {
+export type AdvantageMode = "zscore" | "centered";
+export const ADVANTAGE_MODES: readonly AdvantageMode[] = ["zscore", "centered"];
+
+/** The group's advantages, or null when all rewards are equal: such a group carries no signal and is skipped. */
+export function groupAdvantages(rewards: number[], mode: AdvantageMode = "zscore"): number[] | null {
   if (rewards.length < 2 || rewards.every((r) => r === rewards[0])) return null;
   const mean = rewards.reduce((a, r) => a + r, 0) / rewards.length;
+  if (mode === "centered") return rewards.map((r) => r - mean);
   const variance = rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / (rewards.length - 1);
   const std = Math.sqrt(variance);
   return rewards.map((r) => (r - mean) / (std + ADVANTAGE_EPS));
@@ -94,6 +102,8 @@ export interface UnigrpoOptions {
   beta: number;
   rng: Rng;
   diffusionSteps?: number;
+  /** How rewards become advantages (default `zscore`, the paper's). */
+  advantage?: AdvantageMode;
 }
 
 export interface UnigrpoResult {
@@ -127,7 +137,7 @@ interface Iteration {
 export async function unigrpoUpdate(opts: UnigrpoOptions): Promise<UnigrpoResult> {
   const allRewards = opts.groups.flatMap((g) => g.rewards);
   const meanReward = allRewards.length ? allRewards.reduce((a, r) => a + r, 0) / allRewards.length : 0;
-  const batch = collectBatch(opts.groups);
+  const batch = collectBatch(opts.groups, opts.advantage ?? "zscore");
   const result = { loss: 0, kl: 0, meanReward, skippedGroups: batch.skipped, clipFrac: 0, steps: 0, gradNorms: [] as number[] };
   if (batch.advantages.length === 0) return result;
 
@@ -210,7 +220,7 @@ function lossTerms(
 }
 
 /** Concatenate the non-skipped groups into one batch of R rows, with per-row advantages. */
-function collectBatch(groups: Group[]): { rows: Int32Array; responseMask: Uint8Array; advantages: number[]; skipped: number } {
+function collectBatch(groups: Group[], mode: AdvantageMode): { rows: Int32Array; responseMask: Uint8Array; advantages: number[]; skipped: number } {
   const kept: Group[] = [];
   const advantages: number[] = [];
   let skipped = 0;
@@ -228,7 +238,7 @@ function collectBatch(groups: Group[]): { rows: Int32Array; responseMask: Uint8A
       throw new Error(`unigrpoUpdate: group ${i} has rows of length ${l}, group 0 of ${length}; all rows must share L`);
     }
     length = l;
-    const a = groupAdvantages(g.rewards);
+    const a = groupAdvantages(g.rewards, mode);
     if (a === null) skipped++;
     else {
       kept.push(g);

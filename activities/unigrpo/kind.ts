@@ -60,6 +60,20 @@ export const schema = {
       maximum: 1024,
       default: 2,
     },
+    advantage: {
+      description:
+        "How a group's rewards become advantages: zscore (the paper's: minus the group mean, divided by the group std) or centered (an option, Dr. GRPO: minus the group mean only, so a group whose rewards differ by noise, such as near-equal image scores, gets advantages of that small size instead of full-size ones).",
+      enum: ["zscore", "centered"],
+      default: "zscore",
+    },
+    rolloutRounds: {
+      description:
+        "Rollout rounds per RL step, DAPO's dynamic sampling (an option; 1, the default, is the paper's UniGRPO: one rollout, groups whose rewards are all equal skipped). Above 1: while fewer than promptsPerStep groups have rewards that differ, more prompts are drawn and rolled out, up to this many rounds, and only groups with signal go into the update. The reward metric stays the first round's mean, comparable with rolloutRounds 1.",
+      type: "integer",
+      minimum: 1,
+      maximum: 16,
+      default: 1,
+    },
     mu: {
       description: "Inner gradient steps per RL step on the same responses, with uniformly spaced mask ratios.",
       type: "integer",

@@ -1,8 +1,9 @@
 // The `unigrpo` step kind: stage 3 of MMaDA (docs/mmada.md §4). Each RL step draws prompts from the
 // train split with the `mix` weights, samples a group of G responses per prompt with the current
 // policy, scores them (mmada/eval/rewards.ts) and runs model/unigrpo.ts's update: z-scored group
-// advantages, zero-variance groups skipped, mu inner steps on response-only masks with uniformly
-// spaced ratios shared by policy, old policy and the frozen reference (the init weights).
+// advantages, zero-variance groups skipped (or replaced by more rollouts: `rolloutRounds`), mu inner
+// steps on response-only masks with uniformly spaced ratios shared by policy, old policy and the
+// frozen reference (the init weights).
 // The shared training loop (activities/kit/training-loop.ts) resumes, checkpoints and cancels as for every
 // training kind; all the randomness of RL step s comes from (seed, s), so a resumed run reproduces
 // the uninterrupted one. The best checkpoint is the one with the highest mean reward.
@@ -17,7 +18,7 @@ import { NonFiniteLossError } from "../../model/gradient-step.ts";
 import { type UnigrpoResult, unigrpoUpdate } from "../../model/unigrpo.ts";
 import { MASK_ID } from "../../model/vocab.ts";
 import { checkImageGrid, checkVqLineage, disposeScorers, type EvalModels, loadScorers, samplingOf, type Scorers } from "../../mmada/eval.ts";
-import { checkMix, drawPrompts, promptPools, rollout, type Rollouts } from "../../mmada/rl.ts";
+import { checkMix, drawPrompts, paperTextScorer, promptPools, refillInformative, type Refilled, rollout, type Rollouts } from "../../mmada/rl.ts";
 import { checkTokensMatch, imageCodes, readDataset, readTokens, RL_TASKS, rlStepRng } from "../../mmada/data.ts";
 import { loadInputModel, MODEL_CHECKPOINT_KIND, MODEL_FILE, restoreModelCheckpoint, saveModelCheckpoint } from "../../mmada/training.ts";
 import { beat, inputPath, inputSha, type StepContext, stepOptions } from "../kit/step-context.ts";
@@ -71,16 +72,19 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
         const prompts = drawPrompts(rng, w.promptsPerStep, w.mix, pools);
         const streams = { text: rng.fork(), image: rng.fork(), update: rng.fork() };
         const percent = (100 * step) / w.steps;
+        const sample = (ps: typeof prompts) => rollout(m, ps, w.groupSize, samplingOf(w.sampler), streams, paperTextScorer(w.stepReward));
         await beat(ctx, { percent, step, totalSteps: w.steps, message: `RL step ${done}/${w.steps}: sampling ${prompts.length * w.groupSize} responses` });
-        const rolled = await rollout(m, prompts, w.groupSize, samplingOf(w.sampler), streams, w.stepReward);
+        const rolled = await sample(prompts);
+        // the later rounds' prompts come after the first round's draws: rolloutRounds 1 draws as before
+        const train = w.rolloutRounds > 1 ? await refillInformative(rolled, (n) => sample(drawPrompts(rng, n, w.mix, pools)), w.promptsPerStep, w.rolloutRounds) : undefined;
         await beat(ctx, { percent, step, totalSteps: w.steps, message: `RL step ${done}/${w.steps}: update` });
         const update = await unigrpoUpdate({
           policyLogits: m.logits, refLogits: reference, params: policy.params, optimizer: adamw, lr: w.lr, clip: w.clip,
-          groups: rolled.groups, maskId: MASK_ID, mu: w.mu, eps: w.eps, beta: w.beta, rng: streams.update,
+          groups: (train ?? rolled).groups, maskId: MASK_ID, mu: w.mu, eps: w.eps, beta: w.beta, rng: streams.update, advantage: w.advantage,
         });
         if (!Number.isFinite(update.loss) || !Number.isFinite(update.kl)) throw new NonFiniteLossError(step, update.loss, Number.NaN, {});
-        const points = stepMetrics(done, rolled, update, (Date.now() - t0) / 1000);
-        interval.push(update.meanReward);
+        const points = stepMetrics(done, rolled, update, (Date.now() - t0) / 1000, train);
+        interval.push(meanRewardOf(rolled));
         return { loss: update.loss, metrics: points, message: summary(done, w.steps, points) };
       },
       checkpoints: {
@@ -128,10 +132,16 @@ function frozenCopy(model: MMaDA): MMaDA {
   return { config: { ...model.config }, params };
 }
 
-function stepMetrics(step: number, rolled: Rollouts, r: UnigrpoResult, seconds: number): MetricPoint[] {
+/** Mean reward of the first rollout round: what the policy earns on prompts drawn with the mix. */
+function meanRewardOf(rolled: Rollouts): number {
+  const rs = rolled.stats.flatMap((s) => s.rewards);
+  return rs.reduce((a, x) => a + x, 0) / Math.max(1, rs.length);
+}
+
+function stepMetrics(step: number, rolled: Rollouts, r: UnigrpoResult, seconds: number, train?: Refilled): MetricPoint[] {
   const all = rolled.stats.flatMap((s) => s.correct);
   const points: MetricPoint[] = [
-    { key: "reward", value: r.meanReward, step },
+    { key: "reward", value: meanRewardOf(rolled), step },
     { key: "accuracy", value: all.filter(Boolean).length / Math.max(1, all.length), step },
     { key: "kl", value: r.kl, step },
     { key: "loss", value: r.loss, step },
@@ -139,6 +149,7 @@ function stepMetrics(step: number, rolled: Rollouts, r: UnigrpoResult, seconds: 
     { key: "clip_frac", value: r.clipFrac, step },
     { key: "seconds", value: seconds, step },
   ];
+  if (train) points.push({ key: "rollout_rounds", value: train.rounds, step }, { key: "trained_groups", value: train.groups.length, step });
   for (const task of RL_TASKS) {
     const groups = rolled.stats.filter((s) => s.task === task);
     if (groups.length === 0) continue;

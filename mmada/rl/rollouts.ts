@@ -6,9 +6,15 @@ import type { Group } from "../../model/unigrpo.ts";
 import type { Rng } from "../../model/rng.ts";
 import { type EvalModels, generateImages, generateText, type ImageSampling, type TextSampling } from "../eval/generate.ts";
 import type { ImagePrompt, TextPrompt } from "../eval/prompts.ts";
-import { responseText, scoreGeneratedImages, scoreText } from "../eval/scoring.ts";
+import { responseText, scoreGeneratedImages, scoreText, type TextScore } from "../eval/scoring.ts";
 
 export type RolloutPrompt = TextPrompt | ImagePrompt;
+
+/** Reward and correctness of one text response (the paper's: mmada/eval/scoring.ts scoreText). */
+export type TextScorer = (prompt: TextPrompt, text: string) => TextScore;
+
+/** The paper's text rewards, plus the optional step reward of reasoning responses at `stepWeight` (0: off). */
+export const paperTextScorer = (stepWeight = 0): TextScorer => (p, text) => scoreText(p, text, stepWeight);
 
 export interface GroupStats {
   task: RolloutPrompt["task"];
@@ -31,8 +37,8 @@ export async function rollout(
   size: number,
   s: { text: TextSampling; image: ImageSampling },
   rng: { text: Rng; image: Rng },
-  /** Weight of the optional step reward of reasoning responses (0: the paper's rewards). */
-  stepWeight = 0,
+  /** How text responses are rewarded (the paper's rewards by default; a sanity reward in bench/rl-sanity.ts). */
+  scoreResponse: TextScorer = paperTextScorer(),
 ): Promise<Rollouts> {
   const length = m.layout.length;
   const groups: Group[] = new Array(prompts.length);
@@ -49,7 +55,7 @@ export async function rollout(
       const scores = Array.from({ length: size }, (_, j) => {
         const [a, e] = gen.regions[k * size + j]!;
         responseMask.fill(1, j * length + a, j * length + e);
-        return scoreText(p, responseText(m.layout.tokenizer, gen.responses[k * size + j]!), stepWeight);
+        return scoreResponse(p, responseText(m.layout.tokenizer, gen.responses[k * size + j]!));
       });
       groups[textAt[k]!] = { rows, responseMask, rewards: scores.map((x) => x.reward) };
       stats[textAt[k]!] = { task: p.task, rewards: scores.map((x) => x.reward), correct: scores.map((x) => x.correct), example: scores[0]!.text };

@@ -71,6 +71,8 @@ describe("unigrpo", () => {
     assert.equal(w.groupSize, 8);
     assert.equal(w.eps, 0.2);
     assert.equal(w.stepReward, 0, "the paper's rewards unless asked");
+    assert.equal(w.rolloutRounds, 1, "the paper's single rollout unless asked");
+    assert.equal(w.advantage, "zscore", "the paper's advantages unless asked");
   });
 
   it("runs RL steps that update the policy and stores the final checkpoint", async () => {
@@ -90,6 +92,21 @@ describe("unigrpo", () => {
       release(init);
       release(final);
     }
+  });
+
+  it("with rolloutRounds, rolls out again for groups without signal and trains on at most promptsPerStep groups", async () => {
+    const ctx = await makeContext(ws, "rl", "unigrpo", "rl-rounds");
+    const r = await runUnigrpo(ctx, withFor({ rolloutRounds: 4 }));
+    const at = (key: string, res: StepResult) => res.metrics.filter((m) => m.key === key).map((m) => m.value);
+    const [rounds, trained, skipped] = [at("rollout_rounds", r), at("trained_groups", r), at("skipped_groups", r)];
+    assert.equal(rounds.length, STEPS);
+    rounds.forEach((n, i) => {
+      assert.ok(n >= 1 && n <= 4, `step ${i + 1}: ${n} rounds`);
+      assert.ok(trained[i]! <= 3, "never more groups than promptsPerStep");
+      if (n < 4) assert.equal(trained[i], 3, `step ${i + 1} stopped rolling out before the target`);
+      assert.equal(skipped[i], 0, "every group the update gets has signal");
+    });
+    assert.deepEqual(at("reward", r).slice(0, 1), at("reward", full).slice(0, 1), "the first step's first round is the run without the option");
   });
 
   it("announces each checkpoint and keeps the last K plus the best", async () => {

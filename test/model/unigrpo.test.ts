@@ -110,6 +110,14 @@ describe("groupAdvantages", () => {
     );
   });
 
+  it("centered (Dr. GRPO, an option) only subtracts the mean: near-equal rewards get near-zero advantages", () => {
+    assert.deepEqual(groupAdvantages([0, 2, 2.5, 0.5], "centered"), [-1.25, 0.75, 1.25, -0.75]);
+    const noise = groupAdvantages([0.199, 0.2, 0.198, 0.2], "centered")!;
+    assert.ok(noise.every((a) => Math.abs(a) < 0.002), "a noise group moves the policy by its noise, not by full-size advantages");
+    assert.ok(groupAdvantages([0.199, 0.2, 0.198, 0.2])!.some((a) => Math.abs(a) > 0.8), "as z-scores do");
+    assert.equal(groupAdvantages([1, 1], "centered"), null);
+  });
+
   it("skips zero-variance and single-sample groups", () => {
     assert.equal(groupAdvantages([2.5, 2.5, 2.5]), null);
     assert.notEqual(groupAdvantages([0, 0, 1]), null);
