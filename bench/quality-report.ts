@@ -18,19 +18,21 @@ export interface SeedRun {
   steps: Array<{ id: string; seconds: number | undefined }>;
   /** Asked arithmetic questions that also appear in the train split (must be 0). */
   overlap: number | undefined;
+  /** Stage 3's mean rollout reward over its first and its last quarter of iterations. */
+  rewardQuarters: [first: number, last: number] | undefined;
   stdoutTail: string;
 }
 
 /** The issue's acceptance bar after stage 3 (mean of the seeds). */
 export const TARGETS: Record<string, number> = {
-  vqa_acc: 0.9, pope_acc: 0.9, caption_acc: 0.8, mmcot_acc: 0.6, gsm8k_acc: 0.5, geneval_acc: 0.8,
+  gsm8k_acc: 0.5, mmcot_acc: 0.7, vqa_acc: 0.85, pope_acc: 0.85, caption_acc: 0.8, geneval_acc: 0.9,
 };
-/** The benchmarks whose stage-to-stage gains are the headline. */
+/** The benchmarks whose stage-to-stage gains are the headline: stage 1 -> 2 up in both, 2 -> 3 in either. */
 export const HEADLINE = ["gsm8k_acc", "mmcot_acc"];
 /** Wall-time bar of the main job on this machine (native backend). */
 export const WALL_LIMIT_MS = 15 * 60_000;
 /** geneval_judge2_acc must be within this of geneval_acc. */
-export const JUDGE_GAP = 0.1;
+export const JUDGE_GAP = 0.05;
 const SHOWN_SCORES = ["clip_score", "imagereward_score", "text_nll"];
 
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
@@ -38,7 +40,7 @@ const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => 
 const f3 = (x: number) => x.toFixed(3);
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")} s`;
 
-export function renderQuality(r: { runs: SeedRun[]; backend: string; machine: string; date: string; sets: string[]; spec: string }): string {
+export function renderQuality(r: { runs: SeedRun[]; backend: string; machine: string; date: string; sets: string[]; spec: string; workspace?: string }): string {
   const { runs } = r;
   const stageIds = [...new Set(runs.flatMap((x) => x.stages.map((s) => s.stepId)))];
   const keys = [...new Set(runs.flatMap((x) => x.stages.flatMap((s) => [...s.values.keys()])))]
@@ -51,9 +53,13 @@ export function renderQuality(r: { runs: SeedRun[]; backend: string; machine: st
     });
   const cell = (xs: number[]) => (xs.length === 0 ? "-" : `${f3(mean(xs))} ± ${f3(sd(xs))} [${f3(Math.min(...xs))}, ${f3(Math.max(...xs))}]`);
   const nOf = (key: string) => runs[0]?.stages[0]?.values.get(key)?.n;
-  const command = `npm run bench:quality${r.sets.length ? ` -- ${r.sets.map((s) => `--set ${s}`).join(" ")}` : ""}`;
+  const flags = [...(r.workspace ? [`--workspace ${r.workspace}`] : []), ...r.sets.map((s) => `--set ${s}`)];
+  const command = `npm run bench:quality${flags.length ? ` -- ${flags.join(" ")}` : ""}`;
+  const where = r.workspace
+    ? `all in the kept workspace \`${r.workspace}\`, whose cache held the steps this configuration shares with earlier runs (their wall times are not a fresh run's; the steps' own times are)`
+    : "each in a fresh workspace";
   const lines: string[] = [
-    `\`${command}\` (bench/quality.ts): \`mmada run ${r.spec} --set seed=S\` for seeds ${runs.map((x) => x.seed).join(", ")}, one after another, each in a fresh workspace.`,
+    `\`${command}\` (bench/quality.ts): \`mmada run ${r.spec} --set seed=S\` for seeds ${runs.map((x) => x.seed).join(", ")}, one after another, ${where}.`,
     `Measured ${r.date} on ${r.machine}; backend: ${r.backend} outside steps; a step's kernels use its \`cores\` as threads (the main job gives stages 1-3 two).`,
     "",
     `Mean ± standard deviation [min, max] over ${runs.length} seeds; accuracies on the held-out test split (n items per seed in brackets).`,
@@ -96,11 +102,24 @@ export function renderQuality(r: { runs: SeedRun[]; backend: string; machine: st
     lines.push(`| second judge within ${JUDGE_GAP} of \`geneval_acc\` | ${f3(mean(j2))} vs ${f3(mean(j1))} (gap ${f3(gap)}) | ${gap <= JUDGE_GAP ? "yes" : "no"} |`);
   }
   for (const h of headline) lines.push(`| \`${h.k}\` ${h.from} -> ${h.to} up, p < 0.05, in >= 2 of ${runs.length} seeds | ${h.seeds} of ${runs.length} | ${h.seeds >= 2 ? "yes" : "no"} |`);
+  const rl = stageIds.slice(-2);
+  if (rl.length === 2) {
+    const either = runs.filter((x) => HEADLINE.some((k) => x.changes.some((c) => c.key === k && c.from === rl[0] && c.to === rl[1] && c.significant && c.delta > 0))).length;
+    lines.push(`| stage 3 earns its place: ${HEADLINE.join(" or ")} ${rl[0]} -> ${rl[1]} up, p < 0.05, in >= 2 of ${runs.length} seeds | ${either} of ${runs.length} | ${either >= 2 ? "yes" : "no"} |`);
+  }
+  const quarters = runs.map((x) => x.rewardQuarters);
+  if (quarters.every((q) => q !== undefined)) {
+    const rises = quarters.filter(([a, b]) => b > a).length;
+    lines.push(`| stage 3's mean rollout reward, last quarter above first (every seed) | ${quarters.map(([a, b]) => `${f3(a)} -> ${f3(b)}`).join(", ")} | ${rises === runs.length ? "yes" : "no"} |`);
+  }
   lines.push(`| no benchmark falls below the earlier stage's 95% interval | ${falls.length === 0 ? "none fell" : falls.map(({ seed, c }) => `seed ${seed} \`${c.key}\` ${c.from.replace("eval_", "")} -> ${c.to.replace("eval_", "")} ${f3(c.paired.before / c.paired.n)} -> ${f3(c.paired.after / c.paired.n)}`).join("; ")} | ${falls.length === 0 ? "yes" : "no"} |`);
   const walls = runs.map((x) => x.wallMs);
-  lines.push(`| wall time <= 15 min | ${walls.map(mmss).join(", ")} | ${walls.every((w) => w <= WALL_LIMIT_MS) ? "yes" : "no"} |`);
   const cores = runs.map((x) => x.cores);
-  lines.push(`| process tree uses >= 1.6 cores on average (whole run) | ${cores.map((c) => c.toFixed(2)).join(", ")} | ${cores.every((c) => c >= 1.6) ? "yes" : "no"} |`);
+  if (r.workspace) lines.push("| wall time <= 15 min; >= 1.6 cores used | not measured: cached steps were reused | - |");
+  else {
+    lines.push(`| wall time <= 15 min | ${walls.map(mmss).join(", ")} | ${walls.every((w) => w <= WALL_LIMIT_MS) ? "yes" : "no"} |`);
+    lines.push(`| process tree uses >= 1.6 cores on average (whole run) | ${cores.map((c) => c.toFixed(2)).join(", ")} | ${cores.every((c) => c >= 1.6) ? "yes" : "no"} |`);
+  }
   const overlaps = runs.map((x) => x.overlap);
   lines.push(`| arithmetic test questions seen in training | ${overlaps.map((o) => (o === undefined ? "-" : String(o))).join(", ")} | ${overlaps.every((o) => o === 0) ? "yes" : "no"} |`);
   lines.push("");

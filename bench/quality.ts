@@ -6,7 +6,10 @@
 // server, the workers' owner and the step workers, all started by the run in its fresh workspace)
 // and the backend into the "Main job quality" section of BENCHMARKS.md.
 // Options: --seeds 0,1,2; --set k=v (passed to every run); --keep (keep the workspaces; their paths
-// are printed); --no-write (leave BENCHMARKS.md alone); --out FILE (the raw results as JSON).
+// are printed); --no-write (leave BENCHMARKS.md alone); --out FILE (the raw results as JSON);
+// --workspace DIR (every seed runs in DIR, kept, reusing what its cache holds: stage-3 experiments
+// without retraining stages 1 and 2; the wall times are then not a fresh run's, and the report says so);
+// --spec FILE (a variant of the main job, e.g. another stage 3; the report names it).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -14,12 +17,12 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runStageChanges, type StageChange } from "../results/stage-changes.ts";
 import { evalStages, type EvalStage } from "../results/stage-table.ts";
-import { closeRunDb, getRun, openRunDbReadOnly } from "../runs/index.ts";
+import { closeRunDb, getRun, metricSeries, openRunDbReadOnly } from "../runs/index.ts";
 import { writeSection } from "./kit.ts";
 import { renderQuality, type SeedRun } from "./quality-report.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
-const SPEC = "pipelines/mmada-tiny.yaml";
+const MAIN_JOB = "pipelines/mmada-tiny.yaml";
 const RUN_TIMEOUT_MS = 60 * 60_000;
 const SECTION = "Main job quality";
 const CLOCK_TICKS_PER_S = 100; // USER_HZ of /proc/<pid>/stat on Linux
@@ -35,6 +38,9 @@ const SETS = args.flatMap((a, i) => (a === "--set" ? [args[i + 1]!] : []));
 const KEEP = args.includes("--keep");
 const WRITE = !args.includes("--no-write");
 const OUT = valueOf("--out");
+const WORKSPACE = valueOf("--workspace");
+const SPEC = valueOf("--spec") ?? MAIN_JOB;
+if (!existsSync(join(ROOT, SPEC))) throw new Error(`--spec ${SPEC}: no such file (a path from the repository root)`);
 
 /** The tfjs backend and kernels a step worker picks here (what `auto` resolves to). */
 function backendLine(): string {
@@ -68,12 +74,12 @@ function workspaceCpuSeconds(home: string): number {
   return [server.pid, pool.pid, ...(pool.stepWorkerPids ?? [])].filter((p): p is number => typeof p === "number").reduce((a, p) => a + cpuSeconds(p), 0);
 }
 
-function runSeed(seed: number, home: string): SeedRun {
-  rmSync(home, { recursive: true, force: true });
+function runSeed(seed: number, home: string, fresh: boolean): SeedRun {
+  if (fresh) rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, MMADA_HOME: home };
   delete env.TEMPORAL_ADDRESS;
-  const runId = `quality-seed${seed}`;
+  const runId = fresh ? `quality-seed${seed}` : `quality-seed${seed}-${Date.now().toString(36)}`;
   const load0 = loadavg()[0]!;
   const t0 = performance.now();
   const cli = ["bin/mmada.js", "run", SPEC, "--name", runId, "--set", `seed=${seed}`, ...SETS.flatMap((s) => ["--set", s])];
@@ -82,7 +88,8 @@ function runSeed(seed: number, home: string): SeedRun {
   const wallMs = performance.now() - t0;
   const cores = workspaceCpuSeconds(home) / (wallMs / 1000); // read before the server stops
   const load1 = loadavg()[0]!;
-  spawnSync(process.execPath, ["bin/mmada.js", "server", "stop"], { cwd: ROOT, env, stdio: "ignore" });
+  // a kept workspace's server may serve other runs: only a fresh workspace's is stopped
+  if (fresh) spawnSync(process.execPath, ["bin/mmada.js", "server", "stop"], { cwd: ROOT, env, stdio: "ignore" });
   if (r.status !== 0) throw new Error(`seed ${seed}: mmada run exited ${r.status}\n${r.stdout}`);
   const db = openRunDbReadOnly(join(home, "runs.db"));
   try {
@@ -95,8 +102,12 @@ function runSeed(seed: number, home: string): SeedRun {
       seconds: e.execution.startedAt && e.execution.finishedAt ? (Date.parse(e.execution.finishedAt) - Date.parse(e.execution.startedAt)) / 1000 : undefined,
     }));
     const overlap = stages.map((s) => s.values.get("gsm8k_train_overlap")?.value).find((v) => v !== undefined);
+    const rewards = metricSeries(db, runId).find((m) => m.kind === "unigrpo" && m.key === "reward")?.points.map((p) => p.value);
+    const quarter = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    const q = rewards && rewards.length >= 4 ? Math.floor(rewards.length / 4) : 0;
+    const rewardQuarters: SeedRun["rewardQuarters"] = q ? [quarter(rewards!.slice(0, q)), quarter(rewards!.slice(-q))] : undefined;
     process.stderr.write(`seed ${seed}: ${(wallMs / 1000).toFixed(0)} s, ${cores.toFixed(2)} cores\n${r.stdout.split("\n").slice(-3).join("\n")}\n`);
-    return { seed, runId, home, wallMs, cores, load: [load0, load1], stages, changes, steps, overlap, stdoutTail: r.stdout.split("\n").slice(-40).join("\n") };
+    return { seed, runId, home, wallMs, cores, load: [load0, load1], stages, changes, steps, overlap, rewardQuarters, stdoutTail: r.stdout.split("\n").slice(-40).join("\n") };
   } finally {
     closeRunDb(db);
   }
@@ -106,14 +117,14 @@ const benchDir = join(ROOT, ".mmada", "bench", `quality-${new Date().toISOString
 const backend = backendLine();
 const runs: SeedRun[] = [];
 for (const seed of SEEDS) {
-  const home = join(benchDir, `seed${seed}`);
-  runs.push(runSeed(seed, home));
-  if (!KEEP) rmSync(home, { recursive: true, force: true });
+  const home = WORKSPACE ? resolve(WORKSPACE) : join(benchDir, `seed${seed}`);
+  runs.push(runSeed(seed, home, !WORKSPACE));
+  if (!KEEP && !WORKSPACE) rmSync(home, { recursive: true, force: true });
 }
 const cpu = cpus();
 const machine = `${cpu.length}-core ${cpu[0]?.model ?? "CPU"}, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
-const section = renderQuality({ runs, backend, machine, date, sets: SETS, spec: SPEC });
+const section = renderQuality({ runs, backend, machine, date, sets: SETS, spec: SPEC, ...(WORKSPACE ? { workspace: WORKSPACE } : {}) });
 process.stdout.write(`${section}\n`);
 if (OUT) writeFileSync(OUT, JSON.stringify({ backend, machine, date, sets: SETS, runs }, (_, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2));
 if (KEEP) process.stdout.write(`workspaces kept under ${benchDir}\n`);
