@@ -14,9 +14,9 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { artifactPath } from "../engine/store/artifacts.ts";
 import { imageCodes, readDataset, readTokens, rlStepRng, rngFor } from "../mmada/data.ts";
-import { type EvalModels, generateText, loadScorers, disposeScorers, samplingOf, type TextPrompt, responseText, reasoningCorrect } from "../mmada/eval.ts";
-import { parseReasoning } from "../mmada/eval/rewards.ts";
-import { mmcotPrompt, cotPrompt } from "../mmada/eval/prompts.ts";
+import {
+  cotPrompt, disposeScorers, type EvalModels, generateText, loadScorers, mmcotPrompt, parseReasoning, reasoningCorrect, responseText, samplingOf, type TextPrompt,
+} from "../mmada/eval.ts";
 import { drawPrompts, promptPools, rollout, type TextScorer } from "../mmada/rl.ts";
 import { loadModelCheckpoint } from "../mmada/training.ts";
 import { initBackend } from "../model/backend.ts";

@@ -1,9 +1,9 @@
 // The `unigrpo` step kind: stage 3 of MMaDA (docs/mmada.md §4). Each RL step draws prompts from the
 // train split with the `mix` weights, samples a group of G responses per prompt with the current
 // policy, scores them (mmada/eval/rewards.ts) and runs model/unigrpo.ts's update: z-scored group
-// advantages, zero-variance groups skipped (or replaced by more rollouts: `rolloutRounds`), mu inner
-// steps on response-only masks with uniformly spaced ratios shared by policy, old policy and the
-// frozen reference (the init weights).
+// advantages (or centred ones: `advantage`), zero-variance groups skipped (or replaced by more
+// rollouts: `rolloutRounds`), mu inner steps on response-only masks with uniformly spaced ratios
+// shared by policy, old policy and the frozen reference (the init weights).
 // The shared training loop (activities/kit/training-loop.ts) resumes, checkpoints and cancels as for every
 // training kind; all the randomness of RL step s comes from (seed, s), so a resumed run reproduces
 // the uninterrupted one. The best checkpoint is the one with the highest mean reward.
