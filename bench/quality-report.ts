@@ -99,7 +99,8 @@ export function renderQuality(r: { runs: SeedRun[]; backend: string; machine: st
   const j2 = valuesAt("geneval_judge2_acc", lastStage);
   if (j1.length && j2.length) {
     const gap = Math.abs(mean(j1) - mean(j2));
-    lines.push(`| second judge within ${JUDGE_GAP} of \`geneval_acc\` | ${f3(mean(j2))} vs ${f3(mean(j1))} (gap ${f3(gap)}) | ${gap <= JUDGE_GAP ? "yes" : "no"} |`);
+    // accuracies are multiples of 1/n: a gap of exactly 0.05 must not fail on floating-point dust
+    lines.push(`| second judge within ${JUDGE_GAP} of \`geneval_acc\` | ${f3(mean(j2))} vs ${f3(mean(j1))} (gap ${f3(gap)}) | ${gap <= JUDGE_GAP + 1e-9 ? "yes" : "no"} |`);
   }
   for (const h of headline) lines.push(`| \`${h.k}\` ${h.from} -> ${h.to} up, p < 0.05, in >= 2 of ${runs.length} seeds | ${h.seeds} of ${runs.length} | ${h.seeds >= 2 ? "yes" : "no"} |`);
   const rl = stageIds.slice(-2);
