@@ -2,6 +2,7 @@
 // every project path that docs, comments and published schemas name exists; small files are
 // entry points, not fragments; a folder of many files has a README that maps it.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { test } from "node:test";
@@ -26,7 +27,17 @@ function walk(dir: string): string[] {
     return statSync(join(ROOT, rel)).isDirectory() ? walk(rel) : [rel];
   });
 }
-const FILES = walk("");
+/** The repository's files: in a git checkout what git tracks or would add (a developer's ignored
+ *  scratch folders are not the house), else every file outside the tools' folders. */
+function repositoryFiles(): string[] {
+  try {
+    const listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return listed.split("\n").filter((f) => f && existsSync(join(ROOT, f)) && !f.split("/").some((part) => SKIP.has(part)));
+  } catch {
+    return walk("");
+  }
+}
+const FILES = repositoryFiles();
 
 function globRegex(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
