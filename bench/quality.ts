@@ -74,6 +74,13 @@ function workspaceCpuSeconds(home: string): number {
   return [server.pid, pool.pid, ...(pool.stepWorkerPids ?? [])].filter((p): p is number => typeof p === "number").reduce((a, p) => a + cpuSeconds(p), 0);
 }
 
+/** Means of the first and the last quarter of a series (undefined under 4 points). */
+function firstAndLastQuarter(xs: number[]): SeedRun["rewardQuarters"] {
+  const q = Math.floor(xs.length / 4);
+  const mean = (ys: number[]) => ys.reduce((a, y) => a + y, 0) / ys.length;
+  return q ? [mean(xs.slice(0, q)), mean(xs.slice(-q))] : undefined;
+}
+
 function runSeed(seed: number, home: string, fresh: boolean): SeedRun {
   if (fresh) rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
@@ -102,10 +109,7 @@ function runSeed(seed: number, home: string, fresh: boolean): SeedRun {
       seconds: e.execution.startedAt && e.execution.finishedAt ? (Date.parse(e.execution.finishedAt) - Date.parse(e.execution.startedAt)) / 1000 : undefined,
     }));
     const overlap = stages.map((s) => s.values.get("gsm8k_train_overlap")?.value).find((v) => v !== undefined);
-    const rewards = metricSeries(db, runId).find((m) => m.kind === "unigrpo" && m.key === "reward")?.points.map((p) => p.value);
-    const quarter = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-    const q = rewards && rewards.length >= 4 ? Math.floor(rewards.length / 4) : 0;
-    const rewardQuarters: SeedRun["rewardQuarters"] = q ? [quarter(rewards!.slice(0, q)), quarter(rewards!.slice(-q))] : undefined;
+    const rewardQuarters = firstAndLastQuarter(metricSeries(db, runId).find((m) => m.kind === "unigrpo" && m.key === "reward")?.points.map((p) => p.value) ?? []);
     process.stderr.write(`seed ${seed}: ${(wallMs / 1000).toFixed(0)} s, ${cores.toFixed(2)} cores\n${r.stdout.split("\n").slice(-3).join("\n")}\n`);
     return { seed, runId, home, wallMs, cores, load: [load0, load1], stages, changes, steps, overlap, rewardQuarters, stdoutTail: r.stdout.split("\n").slice(-40).join("\n") };
   } finally {

@@ -11,11 +11,10 @@
 //   npm run bench:rl-sanity -- --run <id> [--workspace DIR] [--stage stage2] [--lrs 3e-5,1e-4,3e-4]
 //     [--seeds 0,1,2] [--iterations 40] [--digit 7] [--k 16] [--temperature 1] [--pass-only] [--no-write]
 import { join, resolve } from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
 import { artifactPath } from "../engine/store/artifacts.ts";
 import { imageCodes, readDataset, readTokens, rlStepRng, rngFor } from "../mmada/data.ts";
 import {
-  cotPrompt, disposeScorers, type EvalModels, generateText, loadScorers, mmcotPrompt, parseReasoning, reasoningCorrect, responseText, samplingOf, type TextPrompt,
+  disposeScorers, type EvalModels, generateText, loadScorers, parseReasoning, reasoningCorrect, responseText, samplingOf, textBenchmarkPrompts, type TextPrompt,
 } from "../mmada/eval.ts";
 import { drawPrompts, promptPools, rollout, type TextScorer } from "../mmada/rl.ts";
 import { loadModelCheckpoint } from "../mmada/training.ts";
@@ -23,7 +22,7 @@ import { initBackend } from "../model/backend.ts";
 import { layoutContext } from "../model/layouts.ts";
 import { kernelsSummary } from "../model/native/index.ts";
 import { AdamW } from "../model/optim.ts";
-import { disposeModel, logitsFn, type MMaDA } from "../model/transformer.ts";
+import { copyModel, disposeModel, logitsFn, type MMaDA } from "../model/transformer.ts";
 import { unigrpoUpdate } from "../model/unigrpo.ts";
 import { MASK_ID } from "../model/vocab.ts";
 import { closeRunDb, getRun, openRunDbReadOnly } from "../runs/index.ts";
@@ -96,10 +95,6 @@ const pools = promptPools(layout, { data: dataset.splits.train, codes: (i) => im
 const sampling = samplingOf(ROLLOUT_SAMPLER);
 const models = (policy: MMaDA): EvalModels => ({ logits: logitsFn(policy), layout, vq: scorers.vq, classifier: scorers.classifier, maxBatch: 64 });
 
-function copyOf(model: MMaDA, trainable: boolean): MMaDA {
-  return { config: { ...model.config }, params: Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.variable(v, trainable)])) };
-}
-
 interface SanityRun {
   lr: number;
   seed: number;
@@ -111,10 +106,11 @@ interface SanityRun {
 }
 
 async function sanity(lr: number, seed: number): Promise<SanityRun> {
-  const policy = copyOf(base.model, true);
-  const reference = copyOf(base.model, false);
+  const policy = copyModel(base.model, true);
+  const reference = copyModel(base.model, false);
   const optimizer = new AdamW(policy.params, { weightDecay: 0 });
   const m = models(policy);
+  const refLogits = logitsFn(reference);
   const out: SanityRun = { lr, seed, rewards: [], kl: [], clipFrac: [], skipped: [], seconds: 0 };
   const t0 = Date.now();
   try {
@@ -124,7 +120,7 @@ async function sanity(lr: number, seed: number): Promise<SanityRun> {
       const streams = { text: rng.fork(), image: rng.fork(), update: rng.fork() };
       const rolled = await rollout(m, prompts, MAIN_STAGE3.groupSize, sampling, streams, startsWithDigit(opts.digit));
       const u = await unigrpoUpdate({
-        policyLogits: m.logits, refLogits: logitsFn(reference), params: policy.params, optimizer, lr, clip: MAIN_STAGE3.clip,
+        policyLogits: m.logits, refLogits, params: policy.params, optimizer, lr, clip: MAIN_STAGE3.clip,
         groups: rolled.groups, maskId: MASK_ID, mu: MAIN_STAGE3.mu, eps: MAIN_STAGE3.eps, beta: MAIN_STAGE3.beta, rng: streams.update,
       });
       out.rewards.push(u.meanReward);
@@ -151,12 +147,9 @@ function passAtK(n: number, c: number, k: number): number {
 }
 
 async function passTable(): Promise<Array<{ bench: string; items: number; at: Record<number, number> }>> {
-  const test = dataset.splits.test;
-  const label = (image: number) => test.images.labels[image] ?? -1;
-  const sets: Array<[string, TextPrompt[]]> = [
-    ["gsm8k", test.records.cot.map((r) => cotPrompt(layout, r))],
-    ["mmcot", test.records.mmcot.filter((r) => label(r.image) >= 0).map((r) => mmcotPrompt(layout, r, imageCodes(tokens, "test", r.image), label(r.image)))],
-  ];
+  // the items the main job's evaluate step asks (its `samples`: gsm8k 200, mmcot 100)
+  const asked = textBenchmarkPrompts(layout, { data: dataset.splits.test, codes: (i) => imageCodes(tokens, "test", i) }, { gsm8k: 200, mmcot: 100, vqa: 0, pope: 0, caption: 0 });
+  const sets: Array<[string, TextPrompt[]]> = [["gsm8k", asked.gsm8k], ["mmcot", asked.mmcot]];
   const ks = [1, 4, opts.k].filter((k, i, a) => k <= opts.k && a.indexOf(k) === i);
   const m = models(base.model);
   const rows = [];

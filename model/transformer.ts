@@ -69,6 +69,12 @@ export function createModel(config: ModelConfig, rng: Rng): MMaDA {
   return { config: { ...config }, params };
 }
 
+/** A copy of the model's weights in new variables (`trainable` false: one no optimizer moves, e.g. UniGRPO's frozen reference). */
+export function copyModel(model: MMaDA, trainable: boolean): MMaDA {
+  const params = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.variable(v, trainable)]));
+  return { config: { ...model.config }, params };
+}
+
 export function disposeModel(model: MMaDA): void {
   for (const v of Object.values(model.params)) v.dispose();
 }

@@ -13,7 +13,7 @@ import { layoutContext } from "../../model/layouts.ts";
 import { AdamW } from "../../model/optim.ts";
 import { Rng } from "../../model/rng.ts";
 import { kernelsSummary } from "../../model/native/index.ts";
-import { disposeModel, logitsFn, type MMaDA, parameterCount } from "../../model/transformer.ts";
+import { copyModel, disposeModel, logitsFn, parameterCount } from "../../model/transformer.ts";
 import { NonFiniteLossError } from "../../model/gradient-step.ts";
 import { type UnigrpoResult, unigrpoUpdate } from "../../model/unigrpo.ts";
 import { MASK_ID } from "../../model/vocab.ts";
@@ -41,7 +41,7 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
   const init = await loadInputModel(inputPath(ctx, w.init, "init", "checkpoint"), "init", stepId);
   if (init.optimizerState) tf.dispose(Object.values(init.optimizerState.slots));
   const policy = init.model;
-  const frozen = frozenCopy(policy);
+  const frozen = copyModel(policy, false); // the frozen reference: the init weights, which no optimizer sees
   let scorers: Scorers | undefined;
   let optimizer: AdamW | undefined;
   try {
@@ -124,12 +124,6 @@ export async function run(ctx: StepContext, raw: unknown): Promise<StepResult> {
     disposeModel(frozen);
     if (scorers) disposeScorers(scorers);
   }
-}
-
-/** The frozen reference policy: a copy of the init weights that no optimizer sees. */
-function frozenCopy(model: MMaDA): MMaDA {
-  const params = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.variable(v, false)]));
-  return { config: { ...model.config }, params };
 }
 
 /** Mean reward of the first rollout round: what the policy earns on prompts drawn with the mix. */
