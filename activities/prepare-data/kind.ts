@@ -128,6 +128,12 @@ export const schema = {
       maximum: 1024,
       default: 64,
     },
+    yesno: {
+      description:
+        "How yes/no questions (vqa.jsonl kind yesno) are answered. answer: `yes` or `no`. identify: name the digit, then answer, in the reasoning format of mmcot (`<think>it is 3</think> no`), so the answer rests on a reading the model makes explicitly. The questions, images and yes/no answers are the same either way; pope_acc scores the final answer.",
+      enum: ["answer", "identify"],
+      default: "answer",
+    },
     text: {
       description: "Bring your own text: a JSONL file of {\"text\": string}, replacing Moby-Dick. Lowercased, normalised to the tokenizer charset and cut into passages like Moby-Dick.",
       type: "string",

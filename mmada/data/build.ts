@@ -22,7 +22,7 @@ export interface BuildHooks {
 /** Image-task records of one split: generated from labels, or the brought captions. */
 function imageTasks(o: DatasetRecipe, imgs: ImageSplits, split: Split): Pick<TaskRecords, "mmcot" | "caption" | "vqa" | "t2i"> {
   const labels = imgs.images[split].labels;
-  const t: ImageTaskOptions = { operands: [o.arithmetic.minOperand, o.arithmetic.maxOperand], maxSampleLength: o.maxSampleLength };
+  const t: ImageTaskOptions = { operands: [o.arithmetic.minOperand, o.arithmetic.maxOperand], maxSampleLength: o.maxSampleLength, yesno: o.yesno };
   const c = (task: keyof typeof o.counts) => o.counts[task][split];
   const brought = imgs.pairs?.[split];
   return {

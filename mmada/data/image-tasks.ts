@@ -11,6 +11,7 @@ import {
   DIGIT_QUESTIONS,
   fillTemplate,
   formatCotAnswer,
+  identifyDigit,
   MMCOT_TEMPLATES,
   sampleTokens,
   T2I_TEMPLATES,
@@ -30,14 +31,27 @@ export interface CaptionRecord {
 export interface VqaRecord {
   image: number;
   question: string;
+  /** "yes"/"no" for yes/no questions, whatever their format. */
   answer: string;
   kind: "digit" | "yesno";
+  /** yes/no questions in the `identify` format: the reasoning before the answer ("it is 3"). */
+  reasoning?: string;
 }
+
+/** How yes/no questions are answered: `yes`, or `<think>it is 3</think> yes` (identify, then answer). */
+export type YesNoFormat = "answer" | "identify";
 
 export interface ImageTaskOptions {
   /** Operand range of mmcot questions ("digit plus k?"). */
   operands: [number, number];
   maxSampleLength: number;
+  /** Default "answer". */
+  yesno?: YesNoFormat;
+}
+
+/** The text a vqa record trains the model to say: the answer, after its reasoning when it has one. */
+export function vqaAnswerText(r: VqaRecord): string {
+  return r.reasoning === undefined ? r.answer : formatCotAnswer(r.reasoning, r.answer);
 }
 
 const NUM_DIGITS = DIGIT_NAMES.length;
@@ -104,6 +118,8 @@ export function generateCaptions(
 /**
  * Even records ask which digit it is; odd ones ask a yes/no question whose answer alternates
  * yes, no, yes, ... so yes/no is balanced exactly (a "no" asks about a different random digit).
+ * The `identify` format only adds the reasoning "it is d": it draws nothing, so both formats ask the
+ * same questions about the same images.
  */
 export function generateVqa(seed: number, split: Split, labels: readonly number[], count: number, o: ImageTaskOptions): VqaRecord[] {
   const labelled = labelledIndices(labels);
@@ -120,8 +136,9 @@ export function generateVqa(seed: number, split: Split, labels: readonly number[
       const yes = ((i - 1) / 2) % 2 === 0;
       const asked = yes ? d : (d + 1 + rng.int(NUM_DIGITS - 1)) % NUM_DIGITS;
       r = { image, question: fillTemplate(pick(rng, YESNO_QUESTIONS), asked), answer: yes ? "yes" : "no", kind: "yesno" };
+      if (o.yesno === "identify") r.reasoning = identifyDigit(d);
     }
-    checkBudget("vqa", r.question, r.answer, o.maxSampleLength);
+    checkBudget("vqa", r.question, vqaAnswerText(r), o.maxSampleLength);
     return r;
   });
 }

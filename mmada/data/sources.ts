@@ -8,6 +8,7 @@ import { BadInputError } from "../../contract/failures.ts";
 import { type CotRecord, generateCot } from "./arithmetic.ts";
 import { type BadRecords, type ByoPair, readByoCot, readByoImages, readByoText, type ResolvedSource, UNLABELLED } from "./brought.ts";
 import type { ArithmeticOptions } from "./arithmetic.ts";
+import type { YesNoFormat } from "./image-tasks.ts";
 import type { LmRecord } from "./format.ts";
 import { type Split, SPLITS, type SplitSizes } from "./vocab.ts";
 import { type ImagePool, loadMnistPool, mnistSource, selectImages } from "./mnist.ts";
@@ -24,6 +25,7 @@ export interface DatasetRecipe {
   arithmetic: ArithmeticOptions;
   passageLength: number;
   maxSampleLength: number;
+  yesno: YesNoFormat;
   onBadRecord: "skip" | "fail";
 }
 

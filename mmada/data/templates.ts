@@ -30,6 +30,11 @@ export const DIGIT_QUESTIONS: readonly { question: string; answer: Template }[] 
 /** vqa.jsonl kind "yesno": {n}/{name} is the digit asked about (the image's label or another). */
 export const YESNO_QUESTIONS: readonly Template[] = ["is it a {n}?", "is this a {name}?", "is there a {n}?"];
 
+/** The first step of every reasoning about an image: naming its digit ("it is 7"). */
+export function identifyDigit(d: number): string {
+  return `it is ${d}`;
+}
+
 /** mmcot.jsonl: reasoning over the image's digit d with operand k. */
 export interface MmcotTemplate {
   question: (k: number) => string;
@@ -38,12 +43,12 @@ export interface MmcotTemplate {
 }
 
 export const MMCOT_TEMPLATES: readonly MmcotTemplate[] = [
-  { question: (k) => `digit plus ${k}?`, reasoning: (d, k) => `it is ${d} ${d}+${k}=${d + k}`, answer: (d, k) => String(d + k) },
-  { question: (k) => `digit times ${k}?`, reasoning: (d, k) => `it is ${d} ${d}*${k}=${d * k}`, answer: (d, k) => String(d * k) },
-  { question: () => "digit squared?", reasoning: (d) => `it is ${d} ${d}*${d}=${d * d}`, answer: (d) => String(d * d) },
+  { question: (k) => `digit plus ${k}?`, reasoning: (d, k) => `${identifyDigit(d)} ${d}+${k}=${d + k}`, answer: (d, k) => String(d + k) },
+  { question: (k) => `digit times ${k}?`, reasoning: (d, k) => `${identifyDigit(d)} ${d}*${k}=${d * k}`, answer: (d, k) => String(d * k) },
+  { question: () => "digit squared?", reasoning: (d) => `${identifyDigit(d)} ${d}*${d}=${d * d}`, answer: (d) => String(d * d) },
   {
     question: () => "odd or even?",
-    reasoning: (d) => `it is ${d} ${d}%2=${d % 2}`,
+    reasoning: (d) => `${identifyDigit(d)} ${d}%2=${d % 2}`,
     answer: (d) => (d % 2 === 0 ? "even" : "odd"),
   },
 ];

@@ -20,7 +20,8 @@ export interface TextPrompt {
   question: string;
   /** What the response must say: the final answer (cot, mmcot, vqa) or the caption (reference only). */
   expected: string;
-  /** cot and mmcot: the reference reasoning (what the optional step reward compares against). */
+  /** cot and mmcot: the reference reasoning (what the optional step reward compares against);
+   *  vqa: set when the question is answered after a reasoning (yes/no in the identify format). */
   reasoning?: string;
   /** The image's digit (mmcot, caption, vqa), -1 for text-only prompts. */
   label: number;
@@ -46,7 +47,8 @@ export function mmcotPrompt(ctx: LayoutContext, r: MmcotRecord, codes: ArrayLike
 }
 
 export function vqaPrompt(ctx: LayoutContext, r: VqaRecord, codes: ArrayLike<number>, label: number): TextPrompt {
-  return { task: "vqa", layout: mmuLayout(ctx, codes, r.question, null), question: r.question, expected: r.answer, label, vqaKind: r.kind };
+  const prompt: TextPrompt = { task: "vqa", layout: mmuLayout(ctx, codes, r.question, null), question: r.question, expected: r.answer, label, vqaKind: r.kind };
+  return r.reasoning === undefined ? prompt : { ...prompt, reasoning: r.reasoning };
 }
 
 export function captionPrompt(ctx: LayoutContext, r: CaptionRecord, codes: ArrayLike<number>, label: number): TextPrompt {

@@ -47,7 +47,8 @@ export function responseText(tokenizer: TextTokenizer, ids: ArrayLike<number>): 
 /**
  * Correctness and reward of one text response (docs/mmada.md §4): reasoning tasks by the final answer
  * after `</think>` plus the format bonus; captions by naming the right digit; digit QA by exact
- * match (its reward is the answer reward alone: QA has no reasoning format). `stepWeight` > 0 adds
+ * match (its reward is the answer reward alone), of the final answer when the question is answered
+ * after a reasoning (yes/no in the identify format). `stepWeight` > 0 adds
  * the optional step reward to reasoning (rewards.ts stepReward; 0, the paper's rewards, by default).
  */
 export function scoreText(prompt: TextPrompt, text: string, stepWeight = 0): TextScore {
@@ -60,7 +61,7 @@ export function scoreText(prompt: TextPrompt, text: string, stepWeight = 0): Tex
     case "caption":
       return { text, correct: captionCorrect(text, prompt.label), reward: captionReward(text, prompt.label) };
     case "vqa": {
-      const correct = normalizeAnswer(text) === normalizeAnswer(prompt.expected);
+      const correct = prompt.reasoning === undefined ? normalizeAnswer(text) === normalizeAnswer(prompt.expected) : reasoningCorrect(text, prompt.expected);
       return { text, correct, reward: correct ? CORRECT_ANSWER_REWARD : 0 };
     }
   }

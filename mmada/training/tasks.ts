@@ -2,7 +2,7 @@
 //   t2i    t2i.jsonl       caption -> image                     (loss part t2i, caption dropout)
 //   lm     lm.jsonl        plain text                           (loss part lm)
 //   mmu    caption.jsonl   image + CAPTION_QUESTION -> caption  (loss part mmu)
-//          vqa.jsonl       image + question -> answer           (loss part mmu)
+//          vqa.jsonl       image + question -> answer (yes/no: after its reasoning, if any)
 //   cot    cot.jsonl       question -> <think>reasoning</think> answer   (loss part chat)
 //   mmcot  mmcot.jsonl     image + question -> <think>reasoning</think> answer (loss part mmu)
 // Records that do not fit the model's sequence (too long, image index out of range) are skipped
@@ -12,6 +12,7 @@ import type { DatasetSplit } from "../data/read.ts";
 import { chatLayout, type Layout, type LayoutContext, lmLayout, mmuLayout, t2iLayout } from "../../model/layouts.ts";
 import type { Rng } from "../../model/rng.ts";
 import { formatCotAnswer } from "../data/templates.ts";
+import { vqaAnswerText } from "../data/image-tasks.ts";
 import { imageCodes, type Tokens } from "../data/tokens.ts";
 
 /** The question of a captioning sample (caption.jsonl has only image + caption). Evaluation and
@@ -78,7 +79,7 @@ export function splitSources(data: DatasetSplit, tokens: Tokens, split: Split, c
   sources.lm = prebuilt("lm", r.lm.map((rec) => () => lmLayout(ctx, rec.text)));
   sources.mmu = prebuilt("mmu", [
     ...r.caption.map((rec) => () => mmuLayout(ctx, codes(rec.image), CAPTION_QUESTION, rec.caption)),
-    ...r.vqa.map((rec) => () => mmuLayout(ctx, codes(rec.image), rec.question, rec.answer)),
+    ...r.vqa.map((rec) => () => mmuLayout(ctx, codes(rec.image), rec.question, vqaAnswerText(rec))),
   ]);
   sources.cot = prebuilt("cot", r.cot.map((rec) => () => chatLayout(ctx, rec.question, formatCotAnswer(rec.reasoning, rec.answer))));
   sources.mmcot = prebuilt("mmcot", r.mmcot.map((rec) => () => mmuLayout(ctx, codes(rec.image), rec.question, formatCotAnswer(rec.reasoning, rec.answer))));

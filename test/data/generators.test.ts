@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { drawProblem, generateCot, solve } from "../../mmada/data/arithmetic.ts";
-import { generateCaptions, generateMmcot, generateVqa } from "../../mmada/data/image-tasks.ts";
+import { generateCaptions, generateMmcot, generateVqa, vqaAnswerText } from "../../mmada/data/image-tasks.ts";
 import type { ArithmeticOptions, Operator } from "../../mmada/data/arithmetic.ts";
 import { type PrepareDataWith, schema } from "../../activities/prepare-data/kind.ts";
 import { withDefaults } from "../../pipelines/index.ts";
@@ -73,7 +73,9 @@ test("every generated CoT and QA sample fits in 64 tokens at default settings", 
   const labels = Array.from({ length: 40 }, (_, i) => i % 10);
   const o = { operands: [0, 999] as [number, number], maxSampleLength: BUDGET };
   for (const r of generateMmcot(1, "train", labels, 400, o)) assert.ok(sampleTokens(r.question, formatCotAnswer(r.reasoning, r.answer)) <= BUDGET, r.question);
-  for (const r of generateVqa(1, "train", labels, 400, o)) assert.ok(sampleTokens(r.question, r.answer) <= BUDGET, r.question);
+  for (const yesno of ["answer", "identify"] as const) {
+    for (const r of generateVqa(1, "train", labels, 400, { ...o, yesno })) assert.ok(sampleTokens(r.question, vqaAnswerText(r)) <= BUDGET, r.question);
+  }
   for (const task of ["caption", "t2i"] as const) {
     for (const r of generateCaptions(1, "train", task, labels, 200, o)) assert.ok(sampleTokens("", r.caption) <= BUDGET, r.caption);
   }
@@ -97,6 +99,27 @@ test("mmcot reasoning names the image's digit; vqa yes/no answers are balanced a
   for (const r of yesno) {
     assert.equal(r.answer === "yes", askedDigit(r.question) === labels[r.image], JSON.stringify(r));
   }
+});
+
+test("identify-then-answer yes/no asks the same questions and names the image's digit before the answer", () => {
+  const labels = [3, 7, 1, 0, 9, 4];
+  const o = { operands: [1, 9] as [number, number], maxSampleLength: BUDGET };
+  const plain = generateVqa(5, "test", labels, 101, o);
+  const identify = generateVqa(5, "test", labels, 101, { ...o, yesno: "identify" });
+  assert.deepEqual(
+    identify.map(({ reasoning: _, ...r }) => r),
+    plain,
+    "same images, questions, kinds and yes/no answers: the format draws nothing",
+  );
+  for (const r of identify) {
+    if (r.kind === "digit") assert.equal(vqaAnswerText(r), r.answer, "digit questions keep their plain answer");
+    else assert.equal(vqaAnswerText(r), `<think>it is ${labels[r.image]}</think> ${r.answer}`);
+  }
+  assert.ok(plain.every((r) => r.reasoning === undefined && vqaAnswerText(r) === r.answer));
+  // the reasoning counts against the budget: a budget the plain answers fit is too small for it
+  const tight = Math.max(...plain.map((r) => sampleTokens(r.question, r.answer)));
+  assert.doesNotThrow(() => generateVqa(5, "test", labels, 101, { ...o, maxSampleLength: tight }));
+  assert.throws(() => generateVqa(5, "test", labels, 101, { ...o, maxSampleLength: tight, yesno: "identify" }), /over maxSampleLength/);
 });
 
 test("held-out cot questions never appear in train; too small a problem space says what to change", () => {

@@ -93,6 +93,19 @@ describe("step reward (an option; off in the paper)", () => {
   });
 });
 
+describe("digit questions", () => {
+  it("score the plain answer by exact match, and a yes/no answered after its reasoning by the final answer", () => {
+    const plain = { task: "vqa", question: "is it a 3?", expected: "no", label: 8, vqaKind: "yesno" } as TextPrompt; // scoring reads no layout
+    assert.deepEqual(scoreText(plain, " No "), { text: " No ", correct: true, reward: 2 });
+    assert.equal(scoreText(plain, "<think>it is 8</think> no").correct, false, "the plain format is not parsed");
+    const identify = { ...plain, reasoning: "it is 8" };
+    assert.deepEqual(scoreText(identify, "<think>it is 8</think> no"), { text: "<think>it is 8</think> no", correct: true, reward: 2 });
+    assert.equal(scoreText(identify, "<think>it is 3</think> yes").correct, false);
+    assert.equal(scoreText(identify, "no").correct, false, "an answer without </think> is not read");
+    assert.equal(scoreText(identify, "<think>it is 5</think> no").correct, true, "the answer is scored, not the reading");
+  });
+});
+
 describe("caption reward", () => {
   it("finds digit words and numerals, not digits inside numbers", () => {
     assert.deepEqual(digitsNamed("a handwritten seven"), [7]);

@@ -62,6 +62,19 @@ describe("splitSources", () => {
     assert.ok(cot.roles.slice(0, cot.answerStart).every((r) => r === ROLE_PROMPT));
   });
 
+  it("a yes/no question in the identify format is answered after its reasoning, as mmcot is", () => {
+    const tokenizer = new CharTokenizer();
+    const config = makeConfig({ textVocabSize: tokenizer.vocabSize, codebookSize: K, gridH: 2, gridW: 2, textLength: 40 });
+    const train = dataset.splits.train;
+    const asked = { ...train.records.vqa[0]!, question: "is it a 4?", answer: "no", kind: "yesno" as const, reasoning: "it is 1" };
+    const vqa = [asked, ...train.records.vqa.slice(1)];
+    const s = splitSources({ ...train, records: { ...train.records, vqa } }, tokens, "train", layoutContext(config, tokenizer)).sources;
+    const layout = s.mmu.layout(train.records.caption.length);
+    const answer = tokenizer.decode(layout.ids.subarray(layout.answerStart));
+    assert.ok(answer.startsWith("<think>it is 1</think> no"), answer);
+    assert.ok(layout.roles.slice(layout.answerStart).every((r) => r === ROLE_ANSWER), "the reasoning is part of the masked answer");
+  });
+
   it("t2i drops its caption about 10% of the time in training, never in validation", () => {
     const { sources: s } = sources(40);
     const rng = new Rng(5);
