@@ -75,6 +75,7 @@ export async function buildDataset(dir: string, o: DatasetRecipe, brought: Broug
     arithmetic: o.arithmetic,
     passageLength: o.passageLength,
     maxSampleLength: o.maxSampleLength,
+    yesno: o.yesno,
     badRecords: { count: bad.count, first: bad.first() },
   };
   await writeManifest(dir, manifest);

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CotRecord } from "./arithmetic.ts";
-import type { CaptionRecord, MmcotRecord, VqaRecord } from "./image-tasks.ts";
+import type { CaptionRecord, MmcotRecord, VqaRecord, YesNoFormat } from "./image-tasks.ts";
 import type { ImagePool } from "./mnist.ts";
 import { type Split, type SplitSizes, type TaskName, TASKS } from "./vocab.ts";
 
@@ -63,6 +63,8 @@ export interface DatasetManifest {
   arithmetic: { minOps: number; maxOps: number; minOperand: number; maxOperand: number; operators: string[] };
   passageLength: number;
   maxSampleLength: number;
+  /** How yes/no questions are answered (absent in datasets written before the option: answer). */
+  yesno?: YesNoFormat;
   badRecords: { count: number; first: string[] };
 }
 

@@ -86,6 +86,24 @@ test("changing one task's count leaves the other tasks' records unchanged", asyn
   }
 });
 
+test("yesno: identify changes the yes/no answers only, and the manifest says which format", async () => {
+  const identify = await run(ctx, { ...SMALL, yesno: "identify" });
+  const idDir = ctx.pathOf(identify.artifacts["dataset"]!);
+  assert.equal((await readManifest(dir)).yesno, "answer");
+  assert.equal((await readManifest(idDir)).yesno, "identify");
+  for (const file of ["train/cot.jsonl", "train/mmcot.jsonl", "test/caption.jsonl", "train/digits.u8"]) {
+    assert.deepEqual(await readFile(join(idDir, file)), await readFile(join(dir, file)), file);
+  }
+  const test = await readDatasetSplit(idDir, "test");
+  const yesno = test.records.vqa.filter((r) => r.kind === "yesno");
+  assert.ok(yesno.length > 0);
+  for (const [i, r] of test.records.vqa.entries()) {
+    const { reasoning, ...plain } = r;
+    assert.deepEqual(plain, splits.test.records.vqa[i], "same image, question, kind and answer");
+    assert.equal(reasoning, r.kind === "yesno" ? `it is ${test.images.labels[r.image]}` : undefined);
+  }
+});
+
 test("splits are disjoint: no image, passage or held-out question is shared", () => {
   const rowHash = (s: Split, i: number) => createHash("sha1").update(splits[s].images.pixels.subarray(i * PIXELS, (i + 1) * PIXELS)).digest("hex");
   const seen = new Map<string, Split>();
